@@ -1,0 +1,13 @@
+"""Utilities for the course *Taming Exploding Gradients*.
+
+Importing the package imports TensorFlow quietly (see ``_quiet_tf``), so import
+``course_utils`` before ``tensorflow`` in a notebook:
+
+    >>> from course_utils import setup_notebook
+    >>> setup_notebook(seed=0)
+"""
+
+from course_utils._quiet_tf import tf  # noqa: F401  (import first: it mutes TF's start-up logs)
+from course_utils.setup import setup_notebook
+
+__all__ = ["setup_notebook"]

@@ -1,0 +1,120 @@
+"""Exercise checks in the style of Kaggle Learn: ``q1.check(answer)``, ``q1.hint()``, ``q1.solution()``.
+
+A lesson's exercises live in ``course_utils.exercises.lessonNN`` as ``Question``
+subclasses. ``check`` never raises: it prints one line that starts with
+``Correct:``, ``Incorrect:`` or ``Not attempted yet:``.
+
+    >>> class Double(Question):
+    ...     hints = ("Multiply by two.",)
+    ...     solution_text = "answer = 2 * 21"
+    ...     def grade(self, answer):
+    ...         expect_number(answer, "answer")
+    ...         if answer != 42:
+    ...             raise Incorrect("that is not twice 21.")
+    ...         return "42 it is."
+    >>> q = Double()
+    >>> q.check(____)
+    Not attempted yet: replace the ____ blank(s) with your answer, then run the cell again.
+    >>> q.check("42")
+    Incorrect: answer should be a number, got str '42'.
+    >>> q.check(42)
+    Correct: 42 it is.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+
+class _Blank:
+    """The placeholder a learner replaces: ``answer = ____``."""
+
+    def __repr__(self):
+        return "____"
+
+
+____ = _Blank()
+
+
+class Incorrect(Exception):
+    """Raised by ``Question.grade`` with a message saying what is wrong (not what is right)."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    status: str  # "correct", "incorrect" or "blank"
+    message: str
+
+    def __str__(self):
+        prefix = {"correct": "Correct", "incorrect": "Incorrect", "blank": "Not attempted yet"}[self.status]
+        return f"{prefix}: {self.message}"
+
+
+def _contains_blank(value):
+    if isinstance(value, _Blank):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_blank(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_blank(v) for v in value.values())
+    return False
+
+
+class Question:
+    """One exercise. Subclasses set ``hints`` and ``solution_text`` and implement ``grade``.
+
+    ``grade(*answers)`` returns a short insight when the answer is right and raises
+    ``Incorrect`` with a specific message when it is not.
+    """
+
+    hints = ()
+    solution_text = ""
+
+    def __init__(self):
+        self._hints_shown = 0
+
+    def grade(self, *answers):
+        raise NotImplementedError
+
+    def feedback(self, *answers):
+        """Grade ``answers`` into a ``Feedback``, turning any failure into a message."""
+        if _contains_blank(answers):
+            return Feedback("blank", "replace the ____ blank(s) with your answer, then run the cell again.")
+        try:
+            return Feedback("correct", self.grade(*answers))
+        except Incorrect as wrong:
+            return Feedback("incorrect", str(wrong))
+        except Exception as error:  # a learner's object that broke our checks: explain, don't trace back
+            return Feedback("incorrect", f"your answer could not be checked ({type(error).__name__}: {error}).")
+
+    def check(self, *answers):
+        print(self.feedback(*answers))
+
+    def hint(self):
+        """Show the next hint; each call reveals a little more."""
+        if not self.hints:
+            print("No hint for this one: re-read the lesson's section on it.")
+            return
+        index = min(self._hints_shown, len(self.hints) - 1)
+        self._hints_shown += 1
+        print(f"Hint {index + 1}/{len(self.hints)}: {self.hints[index]}")
+
+    def solution(self):
+        print(f"Solution:\n{self.solution_text}")
+
+
+def expect_number(value, name, finite=True):
+    """Raise ``Incorrect`` unless ``value`` is a real number (and finite, by default)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise Incorrect(f"{name} should be a number, got {type(value).__name__} {value!r}.")
+    if finite and not math.isfinite(value):
+        raise Incorrect(f"{name} is {value}: it should be a finite number.")
+    return float(value)
+
+
+def expect_choice(value, name, choices):
+    """Raise ``Incorrect`` unless ``value`` is one of ``choices`` (e.g. the letters of a multiple choice)."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise Incorrect(f"{name} should be one of {allowed}, got {value!r}.")
+    return value

@@ -1,0 +1,138 @@
+"""Measuring gradients: per-layer norms at one point, and a training loop that logs them.
+
+    >>> from course_utils.data import load_digits
+    >>> from course_utils.models import deep_mlp
+    >>> (x, y), _ = load_digits()
+    >>> norms = layer_gradient_norms(deep_mlp(depth=4, width=32, weight_scale=4.0), x[:256], y[:256])
+    >>> len(norms)  # 4 hidden Dense kernels + the output kernel, input side first
+    5
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from course_utils._quiet_tf import tf
+from course_utils._validate import require_positive_int, require_same_length
+
+
+def _default_loss():
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def _dense_layers(model):
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if not dense:
+        raise ValueError(f"model {model.name!r} has no Dense layers to measure")
+    return dense
+
+
+def _check_model(model):
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built yet: give it an Input layer or call it on data first")
+
+
+def layer_gradient_norms(model, x, y, loss_fn=None):
+    """L2 norm of d(loss)/d(kernel) for each Dense layer of ``model``, input side first.
+
+    The loss is ``loss_fn`` (default: sparse categorical cross-entropy on logits, the
+    MLP's loss) on the whole of ``(x, y)``, computed in training mode (as a training step
+    sees it: BatchNormalization uses the batch's statistics). The last entry is the
+    output layer's kernel.
+    """
+    _check_model(model)
+    require_same_length(x, y)
+    loss_fn = loss_fn or _default_loss()
+    kernels = [layer.kernel for layer in _dense_layers(model)]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+
+
+@dataclass
+class GradientLog:
+    """What happened at every optimisation step of ``train_with_gradient_log``.
+
+    ``losses[i]`` and ``grad_norms[i]`` belong to step ``i`` (counted from 0);
+    ``grad_norms`` is the global norm of the *raw* gradient, before any clipping the
+    optimizer applies. ``diverged_at`` is the first step whose loss or gradient was NaN
+    or infinite (``None`` if training stayed finite); training stops there.
+    """
+
+    losses: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)
+    diverged_at: int | None = None
+    steps_per_epoch: int = 0
+
+    @property
+    def diverged(self):
+        return self.diverged_at is not None
+
+    @property
+    def max_grad_norm(self):
+        finite = [g for g in self.grad_norms if math.isfinite(g)]
+        return max(finite) if finite else float("nan")
+
+    def epoch_mean_losses(self):
+        """Mean loss of each complete epoch (of the finite part of the run)."""
+        n = self.steps_per_epoch
+        losses = np.asarray(self.losses if not self.diverged else self.losses[: self.diverged_at])
+        return [float(losses[i : i + n].mean()) for i in range(0, len(losses) - n + 1, n)]
+
+    def fraction_above(self, threshold):
+        """Share of logged steps whose raw gradient norm exceeded ``threshold`` (i.e. would be clipped)."""
+        norms = np.asarray(self.grad_norms)
+        return float(np.mean(norms > threshold)) if norms.size else 0.0
+
+
+def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0):
+    """Train ``model`` with minibatch ``optimizer`` steps and log every step's loss and raw gradient norm.
+
+    A plain custom loop (what ``model.fit`` does, minus callbacks): shuffle with ``seed``
+    each epoch, and per batch compute the loss (plus any regularisation penalties in
+    ``model.losses``), take its gradient, log the gradient's global norm, then let
+    ``optimizer.apply`` update the weights (that is where Keras applies ``clipnorm``,
+    ``clipvalue`` or ``global_clipnorm``). Stops at the first non-finite loss or gradient.
+
+        >>> log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=32)
+        >>> log.diverged, len(log.losses)  # doctest: +SKIP
+        (False, 43)
+    """
+    _check_model(model)
+    require_same_length(x, y)
+    epochs = require_positive_int("epochs", epochs)
+    batch_size = require_positive_int("batch_size", batch_size)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
+    loss_fn = loss_fn or _default_loss()
+    x, y = np.asarray(x), np.asarray(y)
+    variables = model.trainable_variables
+
+    @tf.function
+    def step(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y_batch, model(x_batch, training=True))
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, variables)
+        optimizer.apply(grads, variables)
+        return loss, tf.linalg.global_norm(grads)
+
+    rng = np.random.default_rng(seed)
+    starts = range(0, len(x), batch_size)
+    log = GradientLog(steps_per_epoch=len(starts))
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in starts:
+            batch = order[start : start + batch_size]
+            loss, norm = step(x[batch], y[batch])
+            log.losses.append(float(loss))
+            log.grad_norms.append(float(norm))
+            if not (math.isfinite(log.losses[-1]) and math.isfinite(log.grad_norms[-1])):
+                log.diverged_at = len(log.losses) - 1
+                return log
+    return log
