@@ -1,0 +1,70 @@
+import pytest
+
+from course_utils.checks import ____, Feedback, Incorrect, Question, expect_choice, expect_number
+from course_utils.exercises import lesson00
+
+
+class PickB(Question):
+    hints = ("first hint", "second hint")
+    solution_text = "answer = 'B'"
+
+    def grade(self, answer):
+        expect_choice(answer, "answer", ["A", "B", "C"])
+        if answer != "B":
+            raise Incorrect(f"{answer} is not it.")
+        return "B it is."
+
+
+class Broken(Question):
+    def grade(self, answer):
+        return answer.numpy()  # what a check that forgot a type test would do
+
+
+def test_feedback_statuses():
+    q = PickB()
+    assert q.feedback(____) == Feedback("blank", "replace the ____ blank(s) with your answer, then run the cell again.")
+    assert q.feedback(["A", ____]).status == "blank"
+    assert q.feedback("A") == Feedback("incorrect", "A is not it.")
+    assert q.feedback(None) == Feedback("incorrect", "answer should be one of 'A', 'B', 'C', got None.")
+    assert q.feedback("B") == Feedback("correct", "B it is.")
+
+
+def test_check_prints_one_line_and_never_raises(capsys):
+    q = Broken()
+    q.check(3)
+    out = capsys.readouterr().out
+    assert out.startswith("Incorrect: your answer could not be checked (AttributeError")
+    assert out.count("\n") == 1
+
+
+def test_hints_are_graded_then_repeat_the_last(capsys):
+    q = PickB()
+    for _ in range(3):
+        q.hint()
+    assert capsys.readouterr().out.splitlines() == ["Hint 1/2: first hint", "Hint 2/2: second hint", "Hint 2/2: second hint"]
+
+
+def test_solution_prints_the_solution(capsys):
+    PickB().solution()
+    assert capsys.readouterr().out == "Solution:\nanswer = 'B'\n"
+
+
+@pytest.mark.parametrize("value", [None, "1", True, [1.0]])
+def test_expect_number_rejects_non_numbers(value):
+    with pytest.raises(Incorrect, match="x should be a number"):
+        expect_number(value, "x")
+
+
+def test_expect_number_rejects_nan_unless_allowed():
+    with pytest.raises(Incorrect, match="x is nan: it should be a finite number"):
+        expect_number(float("nan"), "x")
+    assert expect_number(float("inf"), "x", finite=False) == float("inf")
+
+
+def test_lesson00_question_can_fail_and_pass():
+    q = lesson00.q1
+    assert q.feedback(____).status == "blank"
+    assert q.feedback(20) == Feedback("incorrect", "the baseline does not have 20 hidden layers; count again.")
+    assert q.feedback(30.5) == Feedback("incorrect", "a number of layers is a whole number.")
+    assert q.feedback("thirty").message == "the number of hidden layers should be a number, got str 'thirty'."
+    assert q.feedback(30).status == "correct"
