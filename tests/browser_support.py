@@ -138,6 +138,7 @@ class CellResult:
     errors: list = field(default_factory=list)  # "ZeroDivisionError: division by zero", from error outputs
     stderr: list = field(default_factory=list)  # text of the visible stderr/error output areas
     images: list = field(default_factory=list)  # (natural width, natural height) of every rendered PNG
+    expects_error: bool = False  # tagged "raises-exception": the error is part of the lesson (as in nbval)
 
     def label(self):
         return f"cell {self.number} ({self.first_line!r})"
@@ -161,9 +162,9 @@ def problems(run, expected_figures):
         >>> ok = CellResult(number=1, first_line="print(1)", execution_count=1)
         >>> problems(LabRun("x.ipynb", [ok], "idle", 1.0), expected_figures=0)
         []
-        >>> bad = CellResult(number=2, first_line="1/0", execution_count=2, errors=["ZeroDivisionError: division by zero"])
+        >>> bad = CellResult(number=2, first_line="1/0", execution_count=2, errors=["ZeroDivisionError: oops"])
         >>> problems(LabRun("x.ipynb", [ok, bad], "idle", 1.0), expected_figures=0)
-        ["cell 2 ('1/0') raised ZeroDivisionError: division by zero"]
+        ["cell 2 ('1/0') raised ZeroDivisionError: oops"]
     """
     found = []
     if run.timed_out:
@@ -171,7 +172,8 @@ def problems(run, expected_figures):
     if run.dialog:
         found.append(f"JupyterLab showed a dialog: {' '.join(run.dialog.split())[:300]}")
     for cell in run.cells:
-        found += [f"{cell.label()} raised {error}" for error in cell.errors]
+        if not cell.expects_error:
+            found += [f"{cell.label()} raised {error}" for error in cell.errors]
         if not cell.errors:
             found += [
                 f"{cell.label()} shows a traceback on stderr: {_last_line(text)}"
@@ -267,10 +269,11 @@ class JupyterLabServer:
             ("JUPYTER_DATA_DIR", "data"),
             ("JUPYTER_RUNTIME_DIR", "runtime"),
             ("IPYTHONDIR", "ipython"),
-            ("MPLCONFIGDIR", "matplotlib"),
         ]:
             env[variable] = str(home / name)
             (home / name).mkdir()
+        # Our python3 kernelspec (in JUPYTER_PATH, searched first) wins over the machine's and the venv's.
+        env["JUPYTER_PATH"] = env["JUPYTER_DATA_DIR"]
         # The served notebooks may be copies outside the repository: let them import course_utils.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -348,6 +351,8 @@ class JupyterLabServer:
 
     def shut_down_kernels(self):
         """Shut down every kernel the server runs (between notebooks, to free memory)."""
+        if self.process.poll() is not None:
+            raise RuntimeError(f"jupyter lab died (exit code {self.process.returncode}):\n{self.log_tail()}")
         for kernel in self.api("GET", "/api/kernels"):
             self.api("DELETE", f"/api/kernels/{kernel['id']}")
 
@@ -361,8 +366,8 @@ class JupyterLabServer:
             except (OSError, urllib.error.URLError, subprocess.TimeoutExpired):
                 self._kill_group(signal.SIGTERM, wait=10)
                 self._kill_group(signal.SIGKILL, wait=5)
-            for pid in started_by_us:  # kernels run in their own sessions: end any that survived
-                _kill_pid(pid)
+            for pid, command in started_by_us.items():  # kernels run in their own sessions: end survivors
+                _kill_if_still(pid, command)
         if self._home is not None:
             self._home.cleanup()
             self._home = None
@@ -381,23 +386,33 @@ class JupyterLabServer:
 
 
 def _descendants(pid):
-    """Process ids of every live descendant of ``pid`` (Linux /proc; empty elsewhere)."""
+    """{process id: command line} of every live descendant of ``pid`` (Linux /proc; empty elsewhere)."""
     children = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, stack = [], [pid]
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, stack = {}, [pid]
     while stack:
         for child in children.get(stack.pop(), []):
-            found.append(child)
+            found[child] = _command_line(child)
             stack.append(child)
     return found
 
 
-def _kill_pid(pid):
+def _command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
+def _kill_if_still(pid, command):
+    """SIGKILL ``pid`` if it still runs ``command`` (so a recycled process id is left alone)."""
+    if command is None or _command_line(pid) != command:
+        return
     try:
         os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -408,16 +423,30 @@ def _kill_pid(pid):
 # The browser
 
 # The JavaScript below talks to JupyterLab through window.jupyterapp (LabApp.expose_app_in_browser).
-# The notebook under test is kept in window.__courseNotebook between calls.
+# The notebook under test is kept in window.__courseNotebook between calls. Playwright's evaluate() has
+# no timeout of its own, so every promise that could hang is raced against one.
 
-_OPEN_NOTEBOOK_JS = """async (path) => {
+_WITH_TIMEOUT = """const withTimeout = (promise, seconds, what) => Promise.race([promise, new Promise(
+        (_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${seconds} s`)), seconds * 1000))]);"""
+
+_LAB_RESTORED_JS = """async (seconds) => {
+    WITH_TIMEOUT
+    await withTimeout(window.jupyterapp.restored, seconds, 'JupyterLab restoring its layout');
+    window.jupyterapp.shell.collapseLeft();  // no file browser: the notebook gets the whole width
+}""".replace("WITH_TIMEOUT", _WITH_TIMEOUT)
+
+_OPEN_NOTEBOOK_JS = """async ({path, seconds}) => {
+    WITH_TIMEOUT
     const app = window.jupyterapp;
-    const widget = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
-    await widget.context.ready;
-    await widget.sessionContext.ready;
+    const opening = (async () => {
+        const widget = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+        await widget.context.ready;
+        return widget;
+    })();
+    const widget = await withTimeout(opening, seconds, `JupyterLab opening ${path}`);
     app.shell.activateById(widget.id);
     window.__courseNotebook = widget;
-}"""
+}""".replace("WITH_TIMEOUT", _WITH_TIMEOUT)
 
 _RUN_ALL_JS = """async () => {
     const app = window.jupyterapp;
@@ -434,9 +463,10 @@ _STATE_JS = """() => {
     const kernel = widget.sessionContext.session?.kernel;
     const cells = widget.content.widgets.filter(
         cell => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim() !== '');
+    const expectsError = cell => (cell.model.getMetadata('tags') ?? []).includes('raises-exception');
     const running = cell => cell.model.executionState === 'running'
         || (cell.promptNode?.textContent ?? '').includes('*');
-    const errors = cells.filter(cell => {
+    const errors = cells.filter(cell => !expectsError(cell)).filter(cell => {
         for (let i = 0; i < cell.model.outputs.length; i++) {
             if (cell.model.outputs.get(i).type === 'error') return true;
         }
@@ -453,9 +483,11 @@ _STATE_JS = """() => {
 }"""
 
 _REPORT_JS = """async () => {
+    WITH_TIMEOUT
     const widget = window.__courseNotebook;
     const images = Array.from(widget.content.node.querySelectorAll('.jp-OutputArea-output img'));
-    await Promise.all(images.map(img => img.decode().catch(() => null)));
+    const loading = Promise.all(images.map(img => img.decode().catch(() => null)));
+    await withTimeout(loading, 10, 'loading images').catch(() => null);  // unloaded ones report size 0
     const report = [];
     widget.content.widgets.forEach((cell, index) => {
         const source = cell.model.sharedModel.getSource();
@@ -470,6 +502,7 @@ _REPORT_JS = """async () => {
             number: index + 1,
             first_line: source.trim().split('\\n')[0].slice(0, 80),
             execution_count: cell.model.executionCount ?? null,
+            expects_error: (cell.model.getMetadata('tags') ?? []).includes('raises-exception'),
             errors,
             stderr: shown('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
                 .map(node => node.innerText),
@@ -478,21 +511,25 @@ _REPORT_JS = """async () => {
         });
     });
     return report;
-}"""
+}""".replace("WITH_TIMEOUT", _WITH_TIMEOUT)
 
 _CLOSE_NOTEBOOK_JS = """async () => {
+    WITH_TIMEOUT
     const widget = window.__courseNotebook;
     window.__courseNotebook = null;
     if (!widget || widget.isDisposed) return;
-    await widget.sessionContext.shutdown().catch(() => null);
+    await withTimeout(widget.sessionContext.shutdown(), 10, 'kernel shutdown').catch(() => null);
     widget.context.model.dirty = false;  // close without saving (and without a "save?" dialog)
     widget.dispose();
-}"""
+}""".replace("WITH_TIMEOUT", _WITH_TIMEOUT)
 
-# How much taller than the viewport the notebook's scrolling area is.
+# How much taller than its scrolling area the notebook's content is, after scrolling to the top.
 _HIDDEN_HEIGHT_JS = """() => {
-    const scroller = window.__courseNotebook.content.node;
-    return scroller.scrollHeight - scroller.clientHeight;
+    const notebook = window.__courseNotebook.content;
+    const scroller = notebook.outerNode ?? notebook.node;
+    const content = scroller.querySelector('.jp-WindowedPanel-inner') ?? scroller;
+    scroller.scrollTop = 0;
+    return content.scrollHeight - scroller.clientHeight;
 }"""
 
 
@@ -520,6 +557,7 @@ class LabBrowser:
                 executable_path=self.chromium_path, args=list(CHROMIUM_ARGS)
             )
             self.page = self._browser.new_page(viewport=VIEWPORT)
+            self.page.set_default_timeout(LAB_LOAD_TIMEOUT_SECONDS * 1000)  # page loads, waits, screenshots
             self.load_lab()
         except BaseException:
             self.stop()
@@ -536,10 +574,8 @@ class LabBrowser:
     def load_lab(self):
         """(Re)load JupyterLab and wait until it has restored its layout."""
         self.page.goto(f"{self.server.base_url}/lab?token={self.server.token}")
-        self.page.wait_for_function(
-            "() => window.jupyterapp !== undefined", timeout=LAB_LOAD_TIMEOUT_SECONDS * 1000
-        )
-        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        self.page.wait_for_function("() => window.jupyterapp !== undefined")
+        self.page.evaluate(_LAB_RESTORED_JS, LAB_LOAD_TIMEOUT_SECONDS)
 
     def run_notebook(self, path, screenshot=None, timeout=NOTEBOOK_TIMEOUT_SECONDS):
         """Open ``path`` (relative to the server's root), Run All Cells, and report what the page shows.
@@ -549,8 +585,8 @@ class LabBrowser:
         """
         start = time.monotonic()
         try:
-            self.page.evaluate(_OPEN_NOTEBOOK_JS, str(path))
-            state = self._wait_for_kernel("idle", start + timeout)
+            self.page.evaluate(_OPEN_NOTEBOOK_JS, {"path": str(path), "seconds": LAB_LOAD_TIMEOUT_SECONDS})
+            state = self._wait_for_idle_kernel(start + timeout)
             if state["kernel"] == "idle":
                 self.page.evaluate(_RUN_ALL_JS)
                 state = self._wait_until_run_is_over(start + timeout)
@@ -572,15 +608,15 @@ class LabBrowser:
     def _state(self):
         return self.page.evaluate(_STATE_JS)
 
-    def _wait_for_kernel(self, status, deadline):
+    def _wait_for_idle_kernel(self, deadline):
         state = self._state()
-        while state["kernel"] != status and not state["dialog"] and time.monotonic() < deadline:
+        while state["kernel"] not in ("idle", "dead") and not state["dialog"] and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
             state = self._state()
         return state
 
     def _wait_until_run_is_over(self, deadline):
-        # Each poll must see the run over twice in a row: between two cells the kernel is idle for a moment.
+        # The run must look over on two polls in a row: between two cells the kernel is idle for a moment.
         over_before = False
         while time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
@@ -597,17 +633,15 @@ class LabBrowser:
 
     def _screenshot_notebook(self, path):
         """Save the whole notebook as one image: grow the window to the notebook's height for the shot."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
         path.parent.mkdir(parents=True, exist_ok=True)
         hidden = self.page.evaluate(_HIDDEN_HEIGHT_JS)
         height = min(VIEWPORT["height"] + max(hidden, 0), MAX_SCREENSHOT_HEIGHT)
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         try:
-            self.page.wait_for_function(
-                "() => { const n = window.__courseNotebook.content.node;"
-                " return n.scrollHeight - n.clientHeight <= 2; }",
-                timeout=5000,
-            )
-        except Exception:  # too tall for one shot: keep what fits
+            self.page.wait_for_function(f"() => ({_HIDDEN_HEIGHT_JS})() <= 0", timeout=5000)
+        except PlaywrightTimeoutError:  # taller than MAX_SCREENSHOT_HEIGHT: keep what fits
             pass
         try:
             self.page.screenshot(path=str(path))
