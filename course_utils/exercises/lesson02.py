@@ -1,0 +1,155 @@
+"""Lesson 02's exercises: Pascanu's condition, the per-step growth through time, and how short a sequence can explode.
+
+    >>> q2.check(30)
+    Incorrect: 30 adds up the 20 steps; backpropagation through time multiplies one Jacobian per step.
+"""
+
+import functools
+import math
+import numbers
+
+import keras
+
+from course_utils import baselines
+from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.gradients import train_with_gradient_log
+from course_utils.theory import chi1
+
+CHOICES = ("a", "b", "c", "d")
+Q2_RADIUS, Q2_STEPS = 1.5, 20  # q2: Pascanu's bound on ||dh_T/dh_k|| for this s_max and T - k
+Q3_RADIUS = 2.0  # q3: the recurrent scale whose per-step growth is measured
+SHORTEST_ALLOWED = 2  # q4: the adding problem needs at least 2 time steps
+
+
+@functools.lru_cache(maxsize=None)  # a deterministic experiment: re-checking an answer need not re-train
+def explodes_in_one_epoch(timesteps):
+    """Does the baseline RNN, on ``adding_data(timesteps)``, reach NaN/Inf in one epoch of plain SGD?"""
+    model = baselines.rnn_baseline(timesteps=timesteps)
+    (x, y), _ = baselines.adding_data(timesteps)
+    optimizer = keras.optimizers.SGD(learning_rate=baselines.RNN_TRAINING["learning_rate"])
+    log = train_with_gradient_log(
+        model, x, y, optimizer, epochs=1, batch_size=baselines.RNN_TRAINING["batch_size"], loss_fn=baselines.mse_loss()
+    )
+    return log.diverged
+
+
+class BelowOne(Question):
+    """Multiple choice (the options are in the exercise notebook): can s_max = 0.9 explode?"""
+
+    hints = (
+        "Each step back in time multiplies by diag(tanh'(h_t)) U^T. How large can the norm of that product be?",
+        "|tanh'| <= 1, and every singular value of U is 0.9. Multiply that bound over T - k steps.",
+    )
+    solution_text = 'answer = "b"'
+    _wrong = {
+        "a": "a longer sequence multiplies in more factors, each of norm at most 0.9: that makes the term smaller.",
+        "c": "U is 0.9 times an orthogonal matrix, so it shrinks every vector by 0.9; and tanh' <= 1 only shrinks more.",
+        "d": "saturation makes tanh'(h) smaller, so it can only shrink the product further.",
+    }
+
+    def grade(self, answer):
+        choice = expect_choice(answer.strip().lower() if isinstance(answer, str) else answer, "answer", CHOICES)
+        if choice in self._wrong:
+            raise Incorrect(self._wrong[choice])
+        return "s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k)."
+
+
+class PascanuBound(Question):
+    hints = (
+        "One step back multiplies by diag(tanh'(h_t)) U^T, whose norm is at most max|tanh'| * s_max = s_max.",
+        f"Over T - k = {Q2_STEPS} steps, multiply {Q2_STEPS} such bounds.",
+    )
+    solution_text = f"bound = {Q2_RADIUS} ** {Q2_STEPS}  # about 3.3e3"
+
+    def grade(self, bound):
+        value = expect_number(bound, "bound")
+        expected = Q2_RADIUS**Q2_STEPS
+        if math.isclose(value, Q2_RADIUS * Q2_STEPS):
+            raise Incorrect(
+                f"{value:g} adds up the {Q2_STEPS} steps; backpropagation through time multiplies one Jacobian per step."
+            )
+        if value <= 1.0:
+            raise Incorrect(f"with s_max = {Q2_RADIUS} > 1 the bound grows with T - k, so it is above 1.")
+        if not math.isclose(value, expected, rel_tol=0.01):
+            raise Incorrect(f"{value:.4g} is not the bound: it is the product of {Q2_STEPS} per-step bounds.")
+        return (
+            f"{expected:.2g}. The lesson measured far less at radius {Q2_RADIUS} because tanh' < 1: the bound says "
+            "when an explosion is possible, not how fast it is."
+        )
+
+
+class MeasureGrowthThroughTime(Question):
+    hints = (
+        f"Build `rnn_baseline(timesteps=60, recurrent_scale={Q3_RADIUS})`, take some sequences "
+        "`adding_problem(32, 60)` and compute `hidden_state_jacobian_norms(model, x)`.",
+        "`growth_rate(norms[1:])` fits a straight line to log ||dh_T/dh_{T-d}|| against d and returns the factor per step.",
+    )
+    solution_text = (
+        "x, _ = adding_problem(32, 60)\n"
+        f"model = rnn_baseline(timesteps=60, recurrent_scale={Q3_RADIUS})\n"
+        "rate = growth_rate(hidden_state_jacobian_norms(model, x)[1:])"
+    )
+
+    def grade(self, rate):
+        value = expect_number(rate, "rate")
+        if value > Q3_RADIUS * 1.001:
+            raise Incorrect(
+                f"{value:.3g} per step is above Pascanu's bound s_max = {Q3_RADIUS}, which no tanh RNN can exceed: "
+                "fit the growth of the norms per step (a factor), not something else."
+            )
+        if value <= 1.0:
+            raise Incorrect(
+                f"a factor <= 1 means the long-range terms vanish; at radius {Q3_RADIUS} they grow. "
+                f"Did you build the model with recurrent_scale={Q3_RADIUS}?"
+            )
+        mean_field = math.sqrt(chi1(Q3_RADIUS))
+        if abs(value / mean_field - 1.0) > 0.15:
+            raise Incorrect(
+                f"{value:.3g} is far from what the lesson's measurements lead to expect; fit log-norms over the "
+                "whole range of distances d = 1 .. T-1 of one 60-step model."
+            )
+        return (
+            f"about {value:.2f} per step, far below the bound {Q3_RADIUS} and close to sqrt(chi_1({Q3_RADIUS})) = "
+            f"{mean_field:.2f}, lesson 01's mean-field number."
+        )
+
+
+class ShortestExplodingSequence(Question):
+    hints = (
+        "Loop over T = 2, 3, 4, ...: build `rnn_baseline(timesteps=T)`, train it for one epoch on `adding_data(T)` "
+        "with `train_with_gradient_log` and SGD(0.1), and stop at the first run whose log says `diverged`.",
+        "Use `loss_fn=mse_loss()` and `batch_size=64`, as in the lesson.",
+    )
+    solution_text = (
+        "for shortest_T in range(2, 21):\n"
+        "    model = rnn_baseline(timesteps=shortest_T)\n"
+        "    (x, y), _ = adding_data(shortest_T)\n"
+        "    log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=64, "
+        "loss_fn=mse_loss())\n"
+        "    if log.diverged:\n"
+        "        break"
+    )
+
+    def grade(self, shortest_T):
+        if isinstance(shortest_T, bool) or not isinstance(shortest_T, numbers.Integral):
+            raise Incorrect(f"shortest_T should be a whole number of time steps, got {type(shortest_T).__name__} {shortest_T!r}.")
+        steps = int(shortest_T)
+        if not SHORTEST_ALLOWED <= steps <= baselines.RNN["timesteps"]:
+            raise Incorrect(
+                f"shortest_T should be between {SHORTEST_ALLOWED} and the baseline's {baselines.RNN['timesteps']}, "
+                f"got {steps}."
+            )
+        if not explodes_in_one_epoch(steps):
+            raise Incorrect(f"at T = {steps} one epoch of SGD(0.1) stays finite.")
+        if steps > SHORTEST_ALLOWED and explodes_in_one_epoch(steps - 1):
+            raise Incorrect(f"T = {steps} explodes, but so does a shorter sequence.")
+        return (
+            f"T = {steps}. A few recurrent steps at radius {baselines.RNN['recurrent_scale']} are enough for SGD(0.1) "
+            "to run away: long sequences make the gradient larger from the start, but they are not what it takes."
+        )
+
+
+q1 = BelowOne()
+q2 = PascanuBound()
+q3 = MeasureGrowthThroughTime()
+q4 = ShortestExplodingSequence()

@@ -1,0 +1,70 @@
+"""Every lesson-02 check accepts the solution, rejects wrong and malformed answers, and recognises the blank."""
+
+import numpy as np
+import pytest
+
+from course_utils.baselines import rnn_baseline
+from course_utils.checks import ____
+from course_utils.data import adding_problem
+from course_utils.diagnostics import growth_rate
+from course_utils.exercises.lesson02 import q1, q2, q3, q4
+from course_utils.recurrent import hidden_state_jacobian_norms
+
+
+def assert_feedback(feedback, status, *fragments):
+    assert feedback.status == status, feedback
+    for fragment in fragments:
+        assert fragment in feedback.message, feedback
+
+
+def test_q1_below_one_must_vanish():
+    assert_feedback(q1.feedback("b"), "correct", "sufficient for vanishing")
+    assert_feedback(q1.feedback("a"), "incorrect", "smaller")
+    assert_feedback(q1.feedback("c"), "incorrect", "shrinks every vector")
+    assert_feedback(q1.feedback("d"), "incorrect", "saturation")
+    assert_feedback(q1.feedback(None), "incorrect", "should be one of")
+    assert q1.feedback(____).status == "blank"
+
+
+def test_q2_pascanu_bound():
+    assert_feedback(q2.feedback(1.5**20), "correct", "3.3e+03")
+    assert_feedback(q2.feedback(30), "incorrect", "adds up")
+    assert_feedback(q2.feedback(0.5), "incorrect", "above 1")
+    assert_feedback(q2.feedback(1.5**19), "incorrect", "not the bound")
+    assert_feedback(q2.feedback("3325"), "incorrect", "should be a number, got str")
+    assert_feedback(q2.feedback(float("inf")), "incorrect", "finite")
+    assert q2.feedback(____).status == "blank"
+
+
+def test_q3_growth_rate_through_time():
+    x, _ = adding_problem(32, 60)
+    rate = growth_rate(hidden_state_jacobian_norms(rnn_baseline(timesteps=60, recurrent_scale=2.0), x)[1:])
+    assert_feedback(q3.feedback(rate), "correct", "sqrt(chi_1(2.0)) = 1.17")
+    assert_feedback(q3.feedback(2.5), "incorrect", "above Pascanu's bound")
+    assert_feedback(q3.feedback(0.9), "incorrect", "vanish")
+    assert_feedback(q3.feedback(1.6), "incorrect", "far from")
+    assert_feedback(q3.feedback(np.ones(59)), "incorrect", "rate should be a number, got ndarray")
+    assert q3.feedback(____).status == "blank"
+
+
+def test_q4_shortest_exploding_sequence():
+    assert_feedback(q4.feedback(3), "correct", "T = 3")
+    assert_feedback(q4.feedback(np.int64(4)), "incorrect", "so does a shorter sequence")
+    assert_feedback(q4.feedback(2), "incorrect", "stays finite")
+
+
+def test_q4_rejects_malformed_answers_without_training():
+    assert_feedback(q4.feedback(3.0), "incorrect", "whole number", "float")
+    assert_feedback(q4.feedback("3"), "incorrect", "whole number", "str")
+    assert_feedback(q4.feedback(True), "incorrect", "whole number")
+    assert_feedback(q4.feedback(1), "incorrect", "between 2 and")
+    assert_feedback(q4.feedback(500), "incorrect", "between 2 and")
+    assert q4.feedback(____).status == "blank"
+
+
+@pytest.mark.parametrize("question", [q1, q2, q3, q4], ids=["q1", "q2", "q3", "q4"])
+def test_every_question_has_hints_and_a_solution(question, capsys):
+    question.hint()
+    question.solution()
+    printed = capsys.readouterr().out
+    assert "Hint 1/" in printed and "Solution:" in printed
