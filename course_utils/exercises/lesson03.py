@@ -1,0 +1,194 @@
+"""Lesson 03's exercises: gradient clipping.
+
+* ``q1``: predict which clipping option keeps the update's direction (multiple choice).
+* ``q2``: pick a clipping threshold from logged gradient norms, and the share of steps it clips.
+* ``q3``: write a training step that clips with ``tf.clip_by_global_norm`` (Pascanu's Algorithm 1).
+* ``q4``: the largest possible norm of a gradient clipped with ``clipnorm`` (a number).
+
+    >>> q1.check("B")
+    Correct: global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from course_utils._quiet_tf import tf
+from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.clipping import cosine, global_norm
+from course_utils.gradients import GradientLog
+from course_utils.models import simple_rnn
+
+
+def scalar_answer(value, name):
+    """``value`` as a float if it is one finite number (a Python number, a NumPy scalar or a 0-d tensor)."""
+    if isinstance(value, (tf.Tensor, tf.Variable, np.ndarray, np.generic)):
+        shape = tuple(value.shape)
+        if shape not in ((), (1,)):
+            raise Incorrect(f"{name} should be one number, got an array of shape {shape}.")
+        value = float(np.asarray(value).reshape(()))
+    return expect_number(value, name)
+
+
+class ClippingDirection(Question):
+    """Which option keeps the direction of the whole update, for gradients a = [3, 4] and b = [0.6, 0.8] at c = 1."""
+
+    hints = (
+        "Clip a = [3, 4] (norm 5) and b = [0.6, 0.8] (norm 1) by hand with each rule, at c = 1.",
+        "An update keeps its direction only if *every* number is multiplied by the same factor.",
+    )
+    solution_text = (
+        'answer = "B"  # global_clipnorm: both variables are scaled by 1/||g|| = 1/5.1.\n'
+        "# clipnorm scales a by 1/5 but leaves b alone (re-weighting); clipvalue turns a into [1, 1]."
+    )
+    _wrong = {
+        "A": "clipnorm scales each variable on its own: what does it do to a, and to b? Compare the two factors.",
+        "C": "clipvalue clips each number: is the clipped a still a multiple of [3, 4]?",
+        "D": "at least one of the three turns this gradient: clip it by hand with each rule.",
+    }
+
+    def grade(self, answer):
+        if isinstance(answer, str):
+            answer = answer.strip().upper()
+        expect_choice(answer, "answer", ("A", "B", "C", "D"))
+        if answer in self._wrong:
+            raise Incorrect(self._wrong[answer])
+        return "global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1."
+
+
+class ThresholdFromLog(Question):
+    """A threshold inside Pascanu's 0.5-10x the average logged norm, and the share of logged steps above it."""
+
+    hints = (
+        "Pascanu et al. suggest a threshold between 0.5 and 10 times the average raw gradient norm of a run that trains.",
+        "np.mean(probe_log.grad_norms) is that average; probe_log.fraction_above(threshold) is the share of steps above it.",
+    )
+    solution_text = (
+        "average = float(np.mean(probe_log.grad_norms))\n"
+        "threshold = average  # the typical norm: the low end of Pascanu's range, clips the larger steps\n"
+        "share_clipped = probe_log.fraction_above(threshold)"
+    )
+
+    def grade(self, threshold, share_clipped, log):
+        if not isinstance(log, GradientLog):
+            raise Incorrect(f"the third argument should be the GradientLog of the probe run, got {type(log).__name__}.")
+        norms = np.asarray([g for g in log.grad_norms if math.isfinite(g)])
+        if norms.size < 10:
+            raise Incorrect("that log holds fewer than 10 finite gradient norms: log a longer run that does not diverge.")
+        threshold = scalar_answer(threshold, "threshold")
+        share_clipped = scalar_answer(share_clipped, "share_clipped")
+        if threshold <= 0:
+            raise Incorrect("a clipping threshold is a norm: it must be positive.")
+        if not 0.0 <= share_clipped <= 1.0:
+            raise Incorrect(f"share_clipped is a share of steps, between 0 and 1; got {share_clipped:g}.")
+        ratio = threshold / norms.mean()
+        if not 0.5 <= ratio <= 10.0:
+            raise Incorrect(f"your threshold is {ratio:.2g} times the average logged norm: outside Pascanu's 0.5-10x.")
+        if abs(share_clipped - log.fraction_above(threshold)) > 1e-6:
+            raise Incorrect("share_clipped is not the share of logged steps whose raw norm is above your threshold.")
+        if share_clipped == 1.0:
+            raise Incorrect("this threshold clips every logged step: it would act as a learning rate. Aim a bit higher.")
+        return (
+            "inside Pascanu's range, and the share is right. Keep logging: if that share creeps up during training, "
+            "the run is drifting into a steep region."
+        )
+
+
+def _clipping_problem(seed=7):
+    """A small RNN and a batch of adding-problem-like data whose gradient has unequal variable norms."""
+    model = simple_rnn(units=4, timesteps=5, recurrent_scale=2.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, size=(16, 5, 2)).astype(np.float32)
+    y = rng.uniform(0.0, 2.0, size=(16, 1)).astype(np.float32)
+    return model, x, y
+
+
+class ClippedTrainStep(Question):
+    """``clipped_train_step(model, optimizer, loss_fn, x, y, clip_norm) -> raw global norm``, clipping globally."""
+
+    hints = (
+        "Inside: a tf.GradientTape for the loss, tape.gradient, then clip, then optimizer.apply(clipped, variables).",
+        "clipped, raw_norm = tf.clip_by_global_norm(grads, clip_norm) does the clipping and gives you the norm to return.",
+    )
+    solution_text = (
+        "def clipped_train_step(model, optimizer, loss_fn, x, y, clip_norm):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = loss_fn(y, model(x, training=True))\n"
+        "    grads = tape.gradient(loss, model.trainable_variables)\n"
+        "    clipped, raw_norm = tf.clip_by_global_norm(grads, clip_norm)\n"
+        "    optimizer.apply(clipped, model.trainable_variables)\n"
+        "    return raw_norm"
+    )
+
+    def grade(self, step):
+        if not callable(step):
+            raise Incorrect(f"clipped_train_step should be a function, got {type(step).__name__}.")
+        for clip_norm in (0.01, 1e3):  # the first always clips, the second never does
+            self._check_one_step(step, clip_norm)
+        return "that is Pascanu's Algorithm 1: a step of length at most clip_norm along the steepest-descent direction."
+
+    @staticmethod
+    def _check_one_step(step, clip_norm):
+        model, x, y = _clipping_problem()
+        loss_fn = keras.losses.MeanSquaredError()
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        raw = [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+        raw_norm = global_norm(raw)
+        before = [v.numpy() for v in model.trainable_variables]
+        try:
+            returned = step(model, keras.optimizers.SGD(learning_rate=1.0), loss_fn, x, y, clip_norm)
+        except Exception as error:
+            raise Incorrect(f"calling clipped_train_step raised {type(error).__name__}: {error}") from None
+        update = [b - v.numpy() for b, v in zip(before, model.trainable_variables)]  # = 1.0 * clipped gradient
+        if not all(np.all(np.isfinite(u)) for u in update) or global_norm(update) == 0.0:
+            raise Incorrect("the weights did not change: apply the clipped gradients with optimizer.apply(...).")
+        if returned is None:
+            raise Incorrect("clipped_train_step returns nothing: return the raw global norm of the gradient.")
+        returned = scalar_answer(returned, "the returned norm")
+        if not math.isclose(returned, raw_norm, rel_tol=1e-3):
+            if math.isclose(returned, min(raw_norm, clip_norm), rel_tol=1e-3):
+                raise Incorrect("you return the norm after clipping: return the raw norm, from before clipping.")
+            raise Incorrect("the returned number is not the global norm of the raw gradient.")
+        if cosine(update, raw) < 0.9999:
+            raise Incorrect(
+                "the update does not point along the raw gradient: global clipping only rescales it "
+                "(clipping each variable or each value turns it)."
+            )
+        update_norm = global_norm(update)
+        if not math.isclose(update_norm, min(raw_norm, clip_norm), rel_tol=1e-3):
+            if update_norm > clip_norm * (1 + 1e-3):
+                raise Incorrect("the update is longer than clip_norm: the gradient was not clipped.")
+            if raw_norm < clip_norm and math.isclose(update_norm, clip_norm, rel_tol=1e-3):
+                raise Incorrect("a gradient already shorter than clip_norm must pass unchanged; yours was stretched.")
+            raise Incorrect(
+                "the update's length is wrong: apply the clipped gradient once, with the optimizer passed in, and "
+                "leave gradients below clip_norm unchanged."
+            )
+
+
+class ClipnormBound(Question):
+    """The largest possible global norm of the RNN baseline's gradient after ``clipnorm=1.0`` (5 variables)."""
+
+    hints = (
+        "clipnorm=1.0 caps each of the 5 variables' gradients at norm 1, separately.",
+        "The global norm is the square root of the sum of the squared variable norms.",
+    )
+    solution_text = "largest_norm = math.sqrt(5)  # each of the 5 variables at norm 1: sqrt(1 + 1 + 1 + 1 + 1)"
+
+    def grade(self, answer):
+        answer = scalar_answer(answer, "largest_norm")
+        if math.isclose(answer, 1.0, rel_tol=1e-3):
+            raise Incorrect("1 is global_clipnorm's bound; clipnorm caps each variable separately.")
+        if math.isclose(answer, 5.0, rel_tol=1e-3):
+            raise Incorrect("norms do not add up like that: the global norm is a square root of a sum of squares.")
+        if not math.isclose(answer, math.sqrt(5.0), rel_tol=1e-2):
+            raise Incorrect("that is not the largest norm five variables can reach when each is capped at 1.")
+        return "sqrt(5) ~ 2.24: with clipnorm, the bound on the whole update grows with the number of variables."
+
+
+q1 = ClippingDirection()
+q2 = ThresholdFromLog()
+q3 = ClippedTrainStep()
+q4 = ClipnormBound()

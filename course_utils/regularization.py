@@ -1,0 +1,149 @@
+"""Weight penalties, looked at closely (lesson 04).
+
+A ``kernel_regularizer`` adds a penalty such as 0.01 * sum(W**2) to the loss; Keras
+keeps it apart from the data loss, in ``model.losses``, and a training step adds it.
+These helpers measure what the penalty does: how its gradient compares with the data
+loss's (``gradient_split``), and how the weights evolve over training
+(``train_tracking_weights``: the norm of all kernels and, for a recurrent network,
+the largest singular value of the recurrent matrix).
+
+    >>> import keras
+    >>> from course_utils.models import simple_rnn
+    >>> rnn = simple_rnn(units=8, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.01))
+    >>> len(rnn.losses)  # one penalty, on the recurrent matrix
+    1
+    >>> round(largest_singular_value(recurrent_kernel(rnn)), 3)
+    1.5
+"""
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from course_utils._quiet_tf import tf
+from course_utils._validate import require_positive_int, require_same_length
+from course_utils.clipping import train_with_step
+from course_utils.gradients import _check_model, _default_loss
+
+KERNEL_NAMES = ("kernel", "recurrent_kernel")
+
+
+def kernels(model):
+    """Every weight matrix of ``model`` (Dense kernels, RNN input and recurrent kernels); no biases."""
+    _check_model(model)
+    return [v for v in model.trainable_variables if v.name in KERNEL_NAMES]
+
+
+def kernel_norm(model):
+    """The L2 norm of all of ``model``'s kernels taken together (the quantity an L2 penalty shrinks)."""
+    return float(tf.linalg.global_norm(kernels(model)))
+
+
+def recurrent_kernel(model):
+    """The recurrent matrix of ``model``'s first recurrent layer (``None`` if it has none)."""
+    _check_model(model)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.RNN):
+            return layer.cell.recurrent_kernel
+    return None
+
+
+def largest_singular_value(matrix):
+    """The spectral norm of ``matrix``: the most any direction is stretched by one step of h -> W h.
+
+    ``nan`` if the matrix holds NaN or infinite values (a run that diverged).
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if not np.all(np.isfinite(matrix)):
+        return float("nan")
+    return float(np.linalg.svd(matrix, compute_uv=False)[0])
+
+
+@dataclass(frozen=True)
+class GradientSplit:
+    """The gradient of the training loss (data loss + penalties) taken apart, as global norms."""
+
+    penalty: float  # sum(model.losses): the value the regulariser adds to the loss
+    data_norm: float  # norm of d(data loss)/d(weights)
+    penalty_norm: float  # norm of d(penalty)/d(weights)
+    total_norm: float  # norm of the gradient a training step uses
+
+
+def gradient_split(model, x, y, loss_fn=None):
+    """``GradientSplit`` of ``model`` on ``(x, y)``, in training mode (as a training step sees it).
+
+    ``loss_fn`` defaults to the MLP's loss (sparse categorical cross-entropy on logits).
+    """
+    _check_model(model)
+    require_same_length(x, y)
+    loss_fn = loss_fn or _default_loss()
+    variables = model.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        data_loss = loss_fn(y, model(x, training=True))
+        penalty = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
+        total = data_loss + penalty
+
+    def norm(target):
+        grads = [g if g is not None else tf.zeros_like(v) for g, v in zip(tape.gradient(target, variables), variables)]
+        return float(tf.linalg.global_norm(grads))
+
+    split = GradientSplit(float(penalty), norm(data_loss), norm(penalty), norm(total))
+    del tape
+    return split
+
+
+@dataclass
+class WeightHistory:
+    """The weights every few steps of a run: ``steps[i]`` is the step before which they were recorded."""
+
+    steps: list = field(default_factory=list)
+    kernel_norms: list = field(default_factory=list)
+    recurrent_sigma_max: list = field(default_factory=list)  # empty for a model without a recurrent layer
+
+    def record(self, model, step):
+        self.steps.append(step)
+        self.kernel_norms.append(kernel_norm(model))
+        recurrent = recurrent_kernel(model)
+        if recurrent is not None:
+            self.recurrent_sigma_max.append(largest_singular_value(recurrent))
+
+
+def train_tracking_weights(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0, every=10):
+    """``train_with_gradient_log`` that also records the weights every ``every`` steps and at the end.
+
+    Each step minimises the data loss plus ``model.losses`` (the penalties); the logged
+    gradient norm is that of the whole loss, before any clipping the optimizer applies.
+    Returns ``(GradientLog, WeightHistory)``.
+
+        >>> log, history = train_tracking_weights(model, x, y, keras.optimizers.SGD(0.1), 1, 64)  # doctest: +SKIP
+        >>> history.steps[:3], history.kernel_norms[0] > 0  # doctest: +SKIP
+        ([0, 10, 20], True)
+    """
+    _check_model(model)
+    every = require_positive_int("every", every)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
+    loss_fn = loss_fn or _default_loss()
+    variables = model.trainable_variables
+
+    @tf.function
+    def step(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y_batch, model(x_batch, training=True))
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, variables)
+        optimizer.apply(grads, variables)
+        return loss, tf.linalg.global_norm(grads)
+
+    history = WeightHistory()
+
+    def record_every(step_index):
+        if step_index % every == 0:
+            history.record(model, step_index)
+
+    log = train_with_step(step, x, y, epochs, batch_size, seed=seed, on_step=record_every)
+    if not log.diverged:
+        history.record(model, len(log.losses))
+    return log, history

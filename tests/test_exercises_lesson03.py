@@ -1,0 +1,107 @@
+"""Every lesson-03 check accepts the solution, rejects wrong and malformed answers, and recognises the blank."""
+
+import math
+
+import numpy as np
+
+from course_utils._quiet_tf import tf
+from course_utils.checks import ____
+from course_utils.exercises.lesson03 import q1, q2, q3, q4, scalar_answer
+from course_utils.gradients import GradientLog
+
+
+def assert_feedback(feedback, status, *fragments):
+    assert feedback.status == status, feedback
+    for fragment in fragments:
+        assert fragment in feedback.message, feedback
+
+
+def test_q1_which_option_keeps_the_direction():
+    assert_feedback(q1.feedback("B"), "correct", "same direction")
+    assert_feedback(q1.feedback(" b "), "correct")
+    assert_feedback(q1.feedback("A"), "incorrect", "clipnorm scales each variable on its own")
+    assert_feedback(q1.feedback("C"), "incorrect", "clipvalue clips each number")
+    assert_feedback(q1.feedback("D"), "incorrect", "at least one of the three")
+    assert_feedback(q1.feedback(2), "incorrect", "should be one of 'A', 'B', 'C', 'D', got 2")
+    assert_feedback(q1.feedback(None), "incorrect", "should be one of")
+    assert q1.feedback(____).status == "blank"
+
+
+def logged(norms):
+    return GradientLog(grad_norms=list(norms), losses=[0.0] * len(norms), steps_per_epoch=len(norms))
+
+
+def test_q2_threshold_from_logged_norms():
+    log = logged(np.linspace(0.5, 2.0, 50))
+    average = float(np.mean(log.grad_norms))  # the solution
+    assert_feedback(q2.feedback(average, log.fraction_above(average), log), "correct", "inside Pascanu's range")
+    assert_feedback(q2.feedback(100.0, 0.0, log), "incorrect", "outside Pascanu's 0.5-10x")
+    assert_feedback(q2.feedback(0.1, 1.0, log), "incorrect", "outside Pascanu's 0.5-10x")
+    assert_feedback(q2.feedback(average, 0.9, log), "incorrect", "is not the share of logged steps")
+    narrow = logged(np.linspace(1.0, 1.1, 20))
+    assert_feedback(q2.feedback(0.6, 1.0, narrow), "incorrect", "clips every logged step")
+    # malformed
+    assert_feedback(q2.feedback(average, 30, log), "incorrect", "between 0 and 1")
+    assert_feedback(q2.feedback(-1.0, 0.5, log), "incorrect", "must be positive")
+    assert_feedback(q2.feedback("1.2", 0.5, log), "incorrect", "threshold should be a number, got str")
+    assert_feedback(q2.feedback(tf.constant([1.0, 2.0]), 0.5, log), "incorrect", "should be one number, got an array of shape (2,)")
+    assert_feedback(q2.feedback(average, 0.5, "log"), "incorrect", "should be the GradientLog")
+    assert_feedback(q2.feedback(average, 0.5, logged([1.0, float("nan")])), "incorrect", "fewer than 10 finite")
+    assert q2.feedback(____, ____, log).status == "blank"
+
+
+def solution_step(model, optimizer, loss_fn, x, y, clip_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    clipped, raw_norm = tf.clip_by_global_norm(grads, clip_norm)
+    optimizer.apply(clipped, model.trainable_variables)
+    return raw_norm
+
+
+def per_variable_step(model, optimizer, loss_fn, x, y, clip_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply([tf.clip_by_norm(g, clip_norm) for g in grads], model.trainable_variables)
+    return tf.linalg.global_norm(grads)
+
+
+def unclipped_step(model, optimizer, loss_fn, x, y, clip_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply(grads, model.trainable_variables)
+    return tf.linalg.global_norm(grads)
+
+
+def test_q3_clipped_training_step():
+    assert_feedback(q3.feedback(solution_step), "correct", "Algorithm 1")
+    assert_feedback(q3.feedback(tf.function(solution_step)), "correct")
+    assert_feedback(q3.feedback(per_variable_step), "incorrect", "does not point along the raw gradient")
+    assert_feedback(q3.feedback(unclipped_step), "incorrect", "longer than clip_norm")
+    returns_clipped_norm = lambda *args: min(float(solution_step(*args)), args[-1])  # noqa: E731
+    assert_feedback(q3.feedback(returns_clipped_norm), "incorrect", "norm after clipping")
+    assert_feedback(q3.feedback(lambda *args: None), "incorrect", "weights did not change")
+    assert_feedback(q3.feedback(lambda model, x: 1.0), "incorrect", "raised TypeError")
+    # malformed
+    assert_feedback(q3.feedback(None), "incorrect", "should be a function, got NoneType")
+    assert_feedback(q3.feedback("def step(): ..."), "incorrect", "should be a function, got str")
+    assert q3.feedback(____).status == "blank"
+
+
+def test_q4_clipnorm_bound():
+    assert_feedback(q4.feedback(math.sqrt(5)), "correct", "sqrt(5)")
+    assert_feedback(q4.feedback(tf.constant(2.236)), "correct")
+    assert_feedback(q4.feedback(1.0), "incorrect", "global_clipnorm's bound")
+    assert_feedback(q4.feedback(5), "incorrect", "square root of a sum of squares")
+    assert_feedback(q4.feedback(3.0), "incorrect", "not the largest norm")
+    assert_feedback(q4.feedback("2.24"), "incorrect", "should be a number, got str")
+    assert_feedback(q4.feedback(np.ones(3)), "incorrect", "should be one number")
+    assert q4.feedback(____).status == "blank"
+
+
+def test_scalar_answer_accepts_numbers_and_one_element_tensors():
+    assert scalar_answer(2, "x") == 2.0
+    assert scalar_answer(np.float32(1.5), "x") == 1.5
+    assert scalar_answer(tf.constant([3.0]), "x") == 3.0
