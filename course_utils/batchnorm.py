@@ -1,0 +1,135 @@
+"""Batch normalization, looked at closely (lesson 06).
+
+How large a learning rate does a network tolerate? To find out we train the same
+model from the same starting weights once per learning rate. Tracing the training
+step of a 30-layer network into a graph costs seconds, more than the steps
+themselves, so a ``Retrainer`` traces its step once (for any batch size) and only
+resets the weights and the optimizer's learning rate between runs.
+
+    >>> from course_utils.data import load_digits
+    >>> from course_utils.models import deep_mlp
+    >>> (x, y), _ = load_digits()
+    >>> runs = learning_rate_sweep(Retrainer(deep_mlp(depth=3, width=16)), x[:256], y[:256], [0.1, 1e3], epochs=1, batch_size=64)
+    >>> runs[0.1].log.diverged, runs[1e3].learned()
+    (False, False)
+"""
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from course_utils._quiet_tf import tf
+from course_utils._validate import require_choice, require_positive_number, require_same_length
+from course_utils.clipping import train_with_step
+from course_utils.gradients import GradientLog, _check_model, _default_loss
+from course_utils.theory import _FUNCTIONS, gaussian_mean
+
+LEARNED_LOSS = 2.0  # a run "learned" if its last epoch's mean loss ends clearly below chance (ln 10 = 2.3)
+
+
+@dataclass
+class SweepRun:
+    """One training run: its log and the model's weights at its end (BatchNormalization's moving statistics included)."""
+
+    log: GradientLog
+    weights: list
+
+    def learned(self, loss_below=LEARNED_LOSS):
+        """Whether training stayed finite and the last epoch's mean loss ended below ``loss_below``."""
+        epoch_losses = self.log.epoch_mean_losses()
+        return not self.log.diverged and bool(epoch_losses) and epoch_losses[-1] < loss_below
+
+
+class Retrainer:
+    """Train one model with plain SGD, each run from the same starting weights, tracing the step only once.
+
+    ``run`` does what ``gradients.train_with_gradient_log`` does (same minibatches for the
+    same ``seed``, same log) and then puts the starting weights back. Weight penalties
+    (``model.losses``) are not added: it is meant for unregularised models.
+
+        >>> retrainer = Retrainer(model)                                                   # doctest: +SKIP
+        >>> run = retrainer.run(x, y, learning_rate=0.1, epochs=5, batch_size=64)          # doctest: +SKIP
+        >>> run.log.diverged, run.learned()                                                # doctest: +SKIP
+        (False, True)
+    """
+
+    def __init__(self, model, loss_fn=None):
+        _check_model(model)
+        self.model = model
+        self.loss_fn = loss_fn or _default_loss()
+        self.initial_weights = model.get_weights()
+        self.optimizer = keras.optimizers.SGD(learning_rate=0.0)
+        self._step = None
+
+    def _traced_step(self, x, y):
+        """The training step as one graph, for batches of any size of ``x`` and ``y``'s shape and dtype."""
+        if self._step is None:
+            model, loss_fn, optimizer, variables = self.model, self.loss_fn, self.optimizer, self.model.trainable_variables
+            signature = [tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)) for a in (x, y)]
+
+            @tf.function(input_signature=signature)
+            def step(x_batch, y_batch):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(y_batch, model(x_batch, training=True))
+                grads = tape.gradient(loss, variables)
+                optimizer.apply(grads, variables)
+                return loss, tf.linalg.global_norm(grads)
+
+            self._step = step
+        return self._step
+
+    def run(self, x, y, learning_rate, epochs, batch_size, seed=0):
+        """Train from the starting weights with ``SGD(learning_rate)``; return a ``SweepRun``."""
+        require_same_length(x, y)
+        x, y = np.asarray(x), np.asarray(y)
+        self.model.set_weights(self.initial_weights)
+        self.optimizer.learning_rate = require_positive_number("learning_rate", learning_rate)  # a variable: no retrace
+        log = train_with_step(self._traced_step(x, y), x, y, epochs, batch_size, seed=seed)
+        run = SweepRun(log, self.model.get_weights())
+        self.model.set_weights(self.initial_weights)
+        return run
+
+
+def learning_rate_sweep(retrainer, x, y, learning_rates, epochs, batch_size, seed=0):
+    """``{learning_rate: SweepRun}``: ``retrainer.run`` once per learning rate, on the same minibatches.
+
+        >>> runs = learning_rate_sweep(Retrainer(model), x, y, [0.1, 1.0], epochs=3, batch_size=64)   # doctest: +SKIP
+    """
+    if not isinstance(retrainer, Retrainer):
+        raise ValueError(f"retrainer must be a Retrainer (Retrainer(model)), got {type(retrainer).__name__}")
+    if not learning_rates:
+        raise ValueError("learning_rates must list at least one learning rate")
+    return {lr: retrainer.run(x, y, lr, epochs, batch_size, seed=seed) for lr in learning_rates}
+
+
+def largest_learned_rate(runs, loss_below=LEARNED_LOSS):
+    """The largest learning rate of a sweep whose run learned (``None`` if none did).
+
+        >>> largest_learned_rate({})  is None
+        True
+    """
+    learned = [lr for lr, run in runs.items() if run.learned(loss_below)]
+    return max(learned) if learned else None
+
+
+def batchnorm_chi1(activation):
+    """Per-layer growth of the squared gradient norm in a deep ``Dense -> BN -> activation`` net at initialisation.
+
+    BN hands every activation a z ~ N(0, 1), whatever the weight scale. Going back
+    through one block, the activation multiplies the gradient by phi'(z), the kernel
+    by sigma_w, and the BN below divides it by the std of its own input, sigma_w *
+    std(phi(z)): sigma_w cancels. One layer multiplies the squared gradient norm by
+    about E[phi'(z)**2] / Var[phi(z)] (wide layers, large batches, gamma = 1, beta = 0),
+    which is above 1 for tanh and ReLU and cannot be tuned away with sigma_w. For
+    ReLU it is pi / (pi - 1), the rate Yang et al. (2019) derived.
+
+        >>> round(batchnorm_chi1("relu"), 4), round(math.pi / (math.pi - 1), 4)
+        (1.4669, 1.4669)
+    """
+    require_choice("activation", activation, set(_FUNCTIONS))
+    phi, dphi = _FUNCTIONS[activation]
+    mean = gaussian_mean(phi, 1.0)
+    variance = gaussian_mean(lambda z: (phi(z) - mean) ** 2, 1.0)
+    return gaussian_mean(lambda z: dphi(z) ** 2, 1.0) / variance
