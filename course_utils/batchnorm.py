@@ -21,10 +21,9 @@ import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils._validate import require_choice, require_positive_number, require_same_length
-from course_utils.clipping import train_with_step
-from course_utils.gradients import GradientLog, _check_model, _default_loss
-from course_utils.theory import _FUNCTIONS, gaussian_mean
+from course_utils._validate import require_positive_number, require_same_length
+from course_utils.gradients import GradientLog, batch_signature, default_loss, require_built_model, train_with_step
+from course_utils.theory import activation_function, gaussian_mean
 
 LEARNED_LOSS = 2.0  # a run "learned" if its last epoch's mean loss ends clearly below chance (ln 10 = 2.3)
 
@@ -56,9 +55,9 @@ class Retrainer:
     """
 
     def __init__(self, model, loss_fn=None):
-        _check_model(model)
+        require_built_model(model)
         self.model = model
-        self.loss_fn = loss_fn or _default_loss()
+        self.loss_fn = loss_fn or default_loss()
         self.initial_weights = model.get_weights()
         self.optimizer = keras.optimizers.SGD(learning_rate=0.0)
         self._step = None
@@ -67,9 +66,8 @@ class Retrainer:
         """The training step as one graph, for batches of any size of ``x`` and ``y``'s shape and dtype."""
         if self._step is None:
             model, loss_fn, optimizer, variables = self.model, self.loss_fn, self.optimizer, self.model.trainable_variables
-            signature = [tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)) for a in (x, y)]
 
-            @tf.function(input_signature=signature)
+            @tf.function(input_signature=batch_signature(x, y))
             def step(x_batch, y_batch):
                 with tf.GradientTape() as tape:
                     loss = loss_fn(y_batch, model(x_batch, training=True))
@@ -128,8 +126,7 @@ def batchnorm_chi1(activation):
         >>> round(batchnorm_chi1("relu"), 4), round(math.pi / (math.pi - 1), 4)
         (1.4669, 1.4669)
     """
-    require_choice("activation", activation, set(_FUNCTIONS))
-    phi, dphi = _FUNCTIONS[activation]
+    phi, dphi = activation_function(activation)
     mean = gaussian_mean(phi, 1.0)
     variance = gaussian_mean(lambda z: (phi(z) - mean) ** 2, 1.0)
     return gaussian_mean(lambda z: dphi(z) ** 2, 1.0) / variance

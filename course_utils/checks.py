@@ -25,6 +25,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 
 class _Blank:
     """The placeholder a learner replaces: ``answer = ____``."""
@@ -104,7 +106,19 @@ class Question:
 
 
 def expect_number(value, name, finite=True):
-    """Raise ``Incorrect`` unless ``value`` is a real number (and finite, by default)."""
+    """``value`` as a float if it is one real number (and finite, by default); else raise ``Incorrect``.
+
+    A Python or NumPy number, or a NumPy array or TensorFlow tensor holding exactly one
+    number (what ``tf.norm(g)`` returns), counts as one number.
+
+        >>> expect_number(np.array([2.5]), "x")
+        2.5
+    """
+    if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic):  # array or tensor
+        shape = tuple(value.shape)
+        if shape not in ((), (1,)):
+            raise Incorrect(f"{name} should be one number, got an array of shape {shape}.")
+        value = np.asarray(value).reshape(()).item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise Incorrect(f"{name} should be a number, got {type(value).__name__} {value!r}.")
     if finite and not math.isfinite(value):

@@ -5,9 +5,9 @@
   ``optimizer.apply``, so ``tape.gradient`` never shows it).
 * ``compare_clipping``: the three options side by side on one gradient: the norms
   they leave and how far they turn it (cosine with the raw gradient).
-* ``train_with_step``: the minibatch loop of ``gradients.train_with_gradient_log``
-  around a training step *you* write, e.g. Pascanu et al.'s Algorithm 1 with
-  ``tf.clip_by_global_norm``.
+
+For a training step *you* write (Pascanu et al.'s Algorithm 1 with
+``tf.clip_by_global_norm``), ``gradients.train_with_step`` runs the minibatch loop.
 
     >>> grads = [tf.constant([3.0, 4.0]), tf.constant([0.0, 12.0])]  # norms 5 and 12, global norm 13
     >>> [round(norm, 3) for norm in variable_norms(clip_like_optimizer(grads, clipnorm=1.0))]
@@ -18,15 +18,13 @@
     [1.0, 1.0]
 """
 
-import math
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils._validate import require_positive_int, require_positive_number, require_same_length
-from course_utils.gradients import GradientLog
+from course_utils._validate import require_positive_number
 
 CLIPPING_OPTIONS = ("clipnorm", "global_clipnorm", "clipvalue")
 
@@ -108,41 +106,3 @@ def compare_clipping(grads, threshold):
         )
         for name, clipped in versions
     ]
-
-
-def train_with_step(step, x, y, epochs, batch_size, seed=0, on_step=None):
-    """Run ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)`` over minibatches and log every step.
-
-    The loop of ``gradients.train_with_gradient_log`` (same shuffling for the same
-    ``seed``, so runs compare like with like) with the training step left to you.
-    ``on_step(i)``, if given, is called before step ``i`` (e.g. to record the weights).
-    Returns a ``GradientLog``; training stops at the first non-finite loss or norm.
-
-        >>> def step(x_batch, y_batch):  # a do-nothing step, to show the interface
-        ...     return 0.0, 1.0
-        >>> log = train_with_step(step, np.zeros((10, 2)), np.zeros(10), epochs=2, batch_size=4)
-        >>> len(log.losses), log.steps_per_epoch
-        (6, 3)
-    """
-    if not callable(step):
-        raise ValueError(f"step must be a function (x_batch, y_batch) -> (loss, grad_norm), got {type(step).__name__}")
-    require_same_length(x, y)
-    epochs = require_positive_int("epochs", epochs)
-    batch_size = require_positive_int("batch_size", batch_size)
-    x, y = np.asarray(x), np.asarray(y)
-    rng = np.random.default_rng(seed)
-    starts = range(0, len(x), batch_size)
-    log = GradientLog(steps_per_epoch=len(starts))
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for start in starts:
-            if on_step is not None:
-                on_step(len(log.losses))
-            batch = order[start : start + batch_size]
-            loss, norm = step(x[batch], y[batch])
-            log.losses.append(float(loss))
-            log.grad_norms.append(float(norm))
-            if not (math.isfinite(log.losses[-1]) and math.isfinite(log.grad_norms[-1])):
-                log.diverged_at = len(log.losses) - 1
-                return log
-    return log

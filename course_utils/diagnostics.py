@@ -23,7 +23,7 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_same_length
-from course_utils.gradients import _check_model, _default_loss
+from course_utils.gradients import default_loss, require_built_model
 
 SATURATION_THRESHOLD = 0.97  # makemore part 3: a tanh unit with |tanh(h)| > 0.97 passes < 6% of its gradient
 
@@ -53,13 +53,13 @@ def trace_layers(model, x, y, loss_fn=None):
         >>> len(trace.activations), len(trace.kernels)                          # doctest: +SKIP
         (3, 4)
     """
-    _check_model(model)
+    require_built_model(model)
     require_same_length(x, y)
     if not isinstance(model, keras.Sequential):
         raise ValueError(f"trace_layers needs a keras.Sequential model, got {type(model).__name__}")
     if not any(isinstance(layer, keras.layers.Activation) for layer in model.layers):
         raise ValueError(f"model {model.name!r} has no Activation layers to trace (build it with models.deep_mlp)")
-    loss_fn = loss_fn or _default_loss()
+    loss_fn = loss_fn or default_loss()
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     preactivations, activations = [], []
     with tf.GradientTape() as tape:

@@ -18,7 +18,8 @@ from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
 
 
-def _default_loss():
+def default_loss():
+    """The MLP's loss: sparse categorical cross-entropy on logits."""
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
@@ -29,7 +30,8 @@ def _dense_layers(model):
     return dense
 
 
-def _check_model(model):
+def require_built_model(model):
+    """Raise a clear ``ValueError`` unless ``model`` is a built ``keras.Model``."""
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
     if not model.built:
@@ -44,9 +46,9 @@ def layer_gradient_norms(model, x, y, loss_fn=None):
     sees it: BatchNormalization uses the batch's statistics). The last entry is the
     output layer's kernel.
     """
-    _check_model(model)
+    require_built_model(model)
     require_same_length(x, y)
-    loss_fn = loss_fn or _default_loss()
+    loss_fn = loss_fn or default_loss()
     kernels = [layer.kernel for layer in _dense_layers(model)]
     with tf.GradientTape() as tape:
         loss = loss_fn(y, model(x, training=True))
@@ -89,27 +91,65 @@ class GradientLog:
         return float(np.mean(norms > threshold)) if norms.size else 0.0
 
 
-def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0):
-    """Train ``model`` with minibatch ``optimizer`` steps and log every step's loss and raw gradient norm.
+def train_with_step(step, x, y, epochs, batch_size, seed=0, on_step=None):
+    """Run ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)`` over shuffled minibatches and log every step.
 
-    A plain custom loop (what ``model.fit`` does, minus callbacks): shuffle with ``seed``
-    each epoch, and per batch compute the loss (plus any regularisation penalties in
-    ``model.losses``), take its gradient, log the gradient's global norm, then let
-    ``optimizer.apply`` update the weights (that is where Keras applies ``clipnorm``,
-    ``clipvalue`` or ``global_clipnorm``). Stops at the first non-finite loss or gradient.
+    The loop behind ``train_with_gradient_log``, with the training step left to you (e.g.
+    Pascanu et al.'s Algorithm 1 with ``tf.clip_by_global_norm``). The minibatches depend
+    only on ``seed``, so runs with different steps compare like with like. ``on_step(i)``,
+    if given, is called before step ``i`` (e.g. to record the weights). Returns a
+    ``GradientLog``; training stops at the first non-finite loss or norm.
 
-        >>> log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=32)
-        >>> log.diverged, len(log.losses)  # doctest: +SKIP
-        (False, 43)
+        >>> def step(x_batch, y_batch):  # a do-nothing step, to show the interface
+        ...     return 0.0, 1.0
+        >>> log = train_with_step(step, np.zeros((10, 2)), np.zeros(10), epochs=2, batch_size=4)
+        >>> len(log.losses), log.steps_per_epoch
+        (6, 3)
     """
-    _check_model(model)
+    if not callable(step):
+        raise ValueError(f"step must be a function (x_batch, y_batch) -> (loss, grad_norm), got {type(step).__name__}")
     require_same_length(x, y)
     epochs = require_positive_int("epochs", epochs)
     batch_size = require_positive_int("batch_size", batch_size)
+    x, y = np.asarray(x), np.asarray(y)
+    rng = np.random.default_rng(seed)
+    starts = range(0, len(x), batch_size)
+    log = GradientLog(steps_per_epoch=len(starts))
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in starts:
+            if on_step is not None:
+                on_step(len(log.losses))
+            batch = order[start : start + batch_size]
+            loss, norm = step(x[batch], y[batch])
+            log.losses.append(float(loss))
+            log.grad_norms.append(float(norm))
+            if not (math.isfinite(log.losses[-1]) and math.isfinite(log.grad_norms[-1])):
+                log.diverged_at = len(log.losses) - 1
+                return log
+    return log
+
+
+def batch_signature(x, y):
+    """``tf.function`` input signature for batches of ``x`` and ``y`` of any length: one trace serves them all."""
+    return [tf.TensorSpec((None,) + np.shape(a)[1:], tf.as_dtype(np.asarray(a).dtype)) for a in (x, y)]
+
+
+def training_step(model, optimizer, loss_fn=None):
+    """One traced training step, ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)``.
+
+    The loss is ``loss_fn`` (default: ``default_loss()``) plus any regularisation
+    penalties in ``model.losses``; the norm is the gradient's global norm *before*
+    ``optimizer.apply`` clips it (Keras applies ``clipnorm``, ``clipvalue`` or
+    ``global_clipnorm`` inside ``apply``).
+
+        >>> step = training_step(model, keras.optimizers.SGD(0.1))   # doctest: +SKIP
+        >>> loss, norm = step(x[:64], y[:64])                         # doctest: +SKIP
+    """
+    require_built_model(model)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
-    loss_fn = loss_fn or _default_loss()
-    x, y = np.asarray(x), np.asarray(y)
+    loss_fn = loss_fn or default_loss()
     variables = model.trainable_variables
 
     @tf.function
@@ -122,17 +162,19 @@ def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=
         optimizer.apply(grads, variables)
         return loss, tf.linalg.global_norm(grads)
 
-    rng = np.random.default_rng(seed)
-    starts = range(0, len(x), batch_size)
-    log = GradientLog(steps_per_epoch=len(starts))
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for start in starts:
-            batch = order[start : start + batch_size]
-            loss, norm = step(x[batch], y[batch])
-            log.losses.append(float(loss))
-            log.grad_norms.append(float(norm))
-            if not (math.isfinite(log.losses[-1]) and math.isfinite(log.grad_norms[-1])):
-                log.diverged_at = len(log.losses) - 1
-                return log
-    return log
+    return step
+
+
+def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0):
+    """Train ``model`` with minibatch ``optimizer`` steps and log every step's loss and raw gradient norm.
+
+    A plain custom loop (what ``model.fit`` does, minus callbacks): ``train_with_step``
+    around ``training_step(model, optimizer, loss_fn)``. Stops at the first non-finite
+    loss or gradient.
+
+        >>> log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=32)  # doctest: +SKIP
+        >>> log.diverged, len(log.losses)                                                                  # doctest: +SKIP
+        (False, 43)
+    """
+    require_same_length(x, y)
+    return train_with_step(training_step(model, optimizer, loss_fn), x, y, epochs, batch_size, seed=seed)

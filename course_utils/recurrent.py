@@ -24,12 +24,12 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_same_length
-from course_utils.gradients import _check_model
+from course_utils.gradients import require_built_model
 
 
 def recurrent_layer(model):
     """The (single) ``SimpleRNN`` layer of ``model``; a clear error if there is none."""
-    _check_model(model)
+    require_built_model(model)
     layers = [layer for layer in model.layers if isinstance(layer, keras.layers.SimpleRNN)]
     if len(layers) != 1:
         raise ValueError(f"model {model.name!r} should have exactly one SimpleRNN layer, found {len(layers)}")

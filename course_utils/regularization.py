@@ -23,15 +23,14 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
-from course_utils.clipping import train_with_step
-from course_utils.gradients import _check_model, _default_loss
+from course_utils.gradients import default_loss, require_built_model, train_with_step, training_step
 
 KERNEL_NAMES = ("kernel", "recurrent_kernel")
 
 
 def kernels(model):
     """Every weight matrix of ``model`` (Dense kernels, RNN input and recurrent kernels); no biases."""
-    _check_model(model)
+    require_built_model(model)
     return [v for v in model.trainable_variables if v.name in KERNEL_NAMES]
 
 
@@ -42,7 +41,7 @@ def kernel_norm(model):
 
 def recurrent_kernel(model):
     """The recurrent matrix of ``model``'s first recurrent layer (``None`` if it has none)."""
-    _check_model(model)
+    require_built_model(model)
     for layer in model.layers:
         if isinstance(layer, keras.layers.RNN):
             return layer.cell.recurrent_kernel
@@ -75,9 +74,9 @@ def gradient_split(model, x, y, loss_fn=None):
 
     ``loss_fn`` defaults to the MLP's loss (sparse categorical cross-entropy on logits).
     """
-    _check_model(model)
+    require_built_model(model)
     require_same_length(x, y)
-    loss_fn = loss_fn or _default_loss()
+    loss_fn = loss_fn or default_loss()
     variables = model.trainable_variables
     with tf.GradientTape(persistent=True) as tape:
         data_loss = loss_fn(y, model(x, training=True))
@@ -120,23 +119,8 @@ def train_tracking_weights(model, x, y, optimizer, epochs, batch_size, loss_fn=N
         >>> history.steps[:3], history.kernel_norms[0] > 0  # doctest: +SKIP
         ([0, 10, 20], True)
     """
-    _check_model(model)
     every = require_positive_int("every", every)
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise ValueError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
-    loss_fn = loss_fn or _default_loss()
-    variables = model.trainable_variables
-
-    @tf.function
-    def step(x_batch, y_batch):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y_batch, model(x_batch, training=True))
-            if model.losses:
-                loss += tf.add_n(model.losses)
-        grads = tape.gradient(loss, variables)
-        optimizer.apply(grads, variables)
-        return loss, tf.linalg.global_norm(grads)
-
+    step = training_step(model, optimizer, loss_fn)
     history = WeightHistory()
 
     def record_every(step_index):

@@ -50,6 +50,19 @@ _FUNCTIONS = {
     ),
     "linear": (lambda h: h, np.ones_like),
 }
+
+
+def activation_function(activation):
+    """``(phi, phi')`` of a named activation, as NumPy functions.
+
+        >>> phi, dphi = activation_function("tanh")
+        >>> float(dphi(0.0))
+        1.0
+    """
+    require_choice("activation", activation, set(_FUNCTIONS))
+    return _FUNCTIONS[activation]
+
+
 # For these, E[phi'(sqrt(q) z)^2] does not depend on q, so chi_1 needs no fixed point.
 _POSITIVELY_HOMOGENEOUS = {"relu", "leaky_relu", "linear"}
 
@@ -71,8 +84,7 @@ def q_star(weight_scale, activation="tanh", bias_scale=0.0):
     """
     weight_scale = require_positive_number("weight_scale", weight_scale)
     bias_scale = require_positive_number("bias_scale", bias_scale, allow_zero=True)
-    require_choice("activation", activation, set(_FUNCTIONS))
-    phi, _ = _FUNCTIONS[activation]
+    phi, _ = activation_function(activation)
 
     def excess(q):  # variance map minus identity; q* is its root
         return weight_scale**2 * gaussian_mean(lambda h: phi(h) ** 2, q) + bias_scale**2 - q
@@ -91,8 +103,7 @@ def q_star(weight_scale, activation="tanh", bias_scale=0.0):
 def chi1(weight_scale, activation="tanh", bias_scale=0.0):
     """chi_1 = sigma_w**2 E[phi'(h)**2] at the variance fixed point: per-layer growth of the squared gradient norm."""
     weight_scale = require_positive_number("weight_scale", weight_scale)
-    require_choice("activation", activation, set(_FUNCTIONS))
-    _, dphi = _FUNCTIONS[activation]
+    _, dphi = activation_function(activation)
     if activation in _POSITIVELY_HOMOGENEOUS:
         q = 1.0
     else:

@@ -1,4 +1,7 @@
+import numpy as np
 import pytest
+
+from course_utils._quiet_tf import tf
 
 from course_utils.checks import ____, Feedback, Incorrect, Question, expect_choice, expect_number
 from course_utils.exercises import lesson00
@@ -53,6 +56,17 @@ def test_solution_prints_the_solution(capsys):
 def test_expect_number_rejects_non_numbers(value):
     with pytest.raises(Incorrect, match="x should be a number"):
         expect_number(value, "x")
+
+
+def test_expect_number_accepts_numpy_numbers_and_one_number_tensors():
+    assert expect_number(2, "x") == 2.0
+    assert expect_number(np.float32(1.5), "x") == 1.5
+    assert expect_number(np.array(0.5), "x") == 0.5
+    assert expect_number(tf.constant([3.0]), "x") == 3.0
+    with pytest.raises(Incorrect, match=r"x should be one number, got an array of shape \(3,\)"):
+        expect_number(np.ones(3), "x")
+    with pytest.raises(Incorrect, match="x is nan"):
+        expect_number(tf.constant(float("nan")), "x")
 
 
 def test_expect_number_rejects_nan_unless_allowed():

@@ -1,6 +1,5 @@
 import math
 
-import keras
 import numpy as np
 import pytest
 
@@ -11,11 +10,8 @@ from course_utils.clipping import (
     compare_clipping,
     cosine,
     global_norm,
-    train_with_step,
     variable_norms,
 )
-from course_utils.gradients import train_with_gradient_log
-from course_utils.models import deep_mlp
 
 # Two variables with norms 5 and 13 (global norm sqrt(194)), and one entry far above 1.
 GRADS = [np.array([3.0, 4.0], dtype=np.float32), np.array([[5.0, 0.0], [0.0, 12.0]], dtype=np.float32)]
@@ -104,56 +100,3 @@ def test_compare_clipping_says_who_turns_the_gradient():
     assert effects["clipnorm"].global_norm == pytest.approx(math.sqrt(2.0), rel=1e-5)
     # clipvalue: [3, 4] -> [1, 1] turns the first variable
     assert effects["clipvalue"].worst_variable_cosine < 0.99
-
-
-def small_problem(n=40, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = rng.normal(size=(n, 2)).astype("float32")
-    return x, y
-
-
-def linear_net():
-    return deep_mlp(depth=1, width=3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2, seed=0)
-
-
-def test_train_with_step_uses_the_same_minibatches_as_train_with_gradient_log():
-    x, y = small_problem()
-    loss_fn = keras.losses.MeanSquaredError()
-    reference = train_with_gradient_log(linear_net(), x, y, keras.optimizers.SGD(0.05), 3, 16, loss_fn=loss_fn)
-
-    model, optimizer = linear_net(), keras.optimizers.SGD(0.05)
-
-    @tf.function
-    def step(x_batch, y_batch):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y_batch, model(x_batch, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
-        return loss, tf.linalg.global_norm(grads)
-
-    log = train_with_step(step, x, y, epochs=3, batch_size=16)
-    np.testing.assert_allclose(log.losses, reference.losses, rtol=1e-5)
-    np.testing.assert_allclose(log.grad_norms, reference.grad_norms, rtol=1e-5)
-    assert log.steps_per_epoch == reference.steps_per_epoch == 3
-
-
-def test_train_with_step_calls_on_step_before_each_step_and_stops_at_nan():
-    calls, seen = [], []
-
-    def step(x_batch, y_batch):
-        seen.append(len(calls))
-        return (float("nan") if len(seen) == 4 else 1.0), 2.0
-
-    log = train_with_step(step, np.zeros((10, 1)), np.zeros(10), epochs=5, batch_size=4, on_step=calls.append)
-    assert calls == [0, 1, 2, 3] and seen == [1, 2, 3, 4]  # on_step(i) ran before step i
-    assert log.diverged_at == 3 and len(log.losses) == 4
-
-
-def test_train_with_step_rejects_bad_input():
-    with pytest.raises(ValueError, match="step must be a function"):
-        train_with_step("step", np.zeros((4, 1)), np.zeros(4), 1, 2)
-    with pytest.raises(ValueError, match="same length"):
-        train_with_step(lambda x, y: (0.0, 0.0), np.zeros((4, 1)), np.zeros(3), 1, 2)
-    with pytest.raises(ValueError, match="batch_size"):
-        train_with_step(lambda x, y: (0.0, 0.0), np.zeros((4, 1)), np.zeros(4), 1, 0)

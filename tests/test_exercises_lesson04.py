@@ -11,12 +11,7 @@ from course_utils.checks import ____
 from course_utils.data import load_digits
 from course_utils.exercises.lesson04 import q1, q2, q3, q4
 from course_utils.models import deep_mlp, simple_rnn
-
-
-def assert_feedback(feedback, status, *fragments):
-    assert feedback.status == status, feedback
-    for fragment in fragments:
-        assert fragment in feedback.message, feedback
+from tests.exercise_support import assert_feedback
 
 
 def test_q1_step_zero_prediction():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course_utils._quiet_tf import tf
-from course_utils.gradients import GradientLog, layer_gradient_norms, train_with_gradient_log
+from course_utils.gradients import GradientLog, layer_gradient_norms, train_with_gradient_log, train_with_step
 from course_utils.models import deep_mlp
 
 
@@ -119,3 +119,45 @@ def test_train_with_gradient_log_rejects_bad_arguments(kwargs, message):
     arguments = dict(model=linear_net(), x=x, y=y, optimizer=keras.optimizers.SGD(0.1), epochs=1, batch_size=8)
     with pytest.raises(ValueError, match=message):
         train_with_gradient_log(**{**arguments, **kwargs})
+
+
+def test_train_with_step_uses_the_same_minibatches_as_train_with_gradient_log():
+    x, y = regression_data(n=40)  # 3 batches, the last one short
+    loss_fn = keras.losses.MeanSquaredError()
+    reference = train_with_gradient_log(linear_net(), x, y, keras.optimizers.SGD(0.05), 3, 16, loss_fn=loss_fn)
+
+    model, optimizer = linear_net(), keras.optimizers.SGD(0.05)
+
+    @tf.function
+    def step(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y_batch, model(x_batch, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        return loss, tf.linalg.global_norm(grads)
+
+    log = train_with_step(step, x, y, epochs=3, batch_size=16)
+    np.testing.assert_allclose(log.losses, reference.losses, rtol=1e-5)
+    np.testing.assert_allclose(log.grad_norms, reference.grad_norms, rtol=1e-5)
+    assert log.steps_per_epoch == reference.steps_per_epoch == 3
+
+
+def test_train_with_step_calls_on_step_before_each_step_and_stops_at_nan():
+    calls, seen = [], []
+
+    def step(x_batch, y_batch):
+        seen.append(len(calls))
+        return (float("nan") if len(seen) == 4 else 1.0), 2.0
+
+    log = train_with_step(step, np.zeros((10, 1)), np.zeros(10), epochs=5, batch_size=4, on_step=calls.append)
+    assert calls == [0, 1, 2, 3] and seen == [1, 2, 3, 4]  # on_step(i) ran before step i
+    assert log.diverged_at == 3 and len(log.losses) == 4
+
+
+def test_train_with_step_rejects_bad_input():
+    with pytest.raises(ValueError, match="step must be a function"):
+        train_with_step("step", np.zeros((4, 1)), np.zeros(4), 1, 2)
+    with pytest.raises(ValueError, match="same length"):
+        train_with_step(lambda x, y: (0.0, 0.0), np.zeros((4, 1)), np.zeros(3), 1, 2)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_with_step(lambda x, y: (0.0, 0.0), np.zeros((4, 1)), np.zeros(4), 1, 0)

@@ -61,6 +61,7 @@ def execute_notebook(path):
         notebook,
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
+        record_timing=False,  # no per-cell timestamps in stored notebooks: re-running changes only what changed
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()

@@ -21,16 +21,6 @@ from course_utils.gradients import GradientLog
 from course_utils.models import simple_rnn
 
 
-def scalar_answer(value, name):
-    """``value`` as a float if it is one finite number (a Python number, a NumPy scalar or a 0-d tensor)."""
-    if isinstance(value, (tf.Tensor, tf.Variable, np.ndarray, np.generic)):
-        shape = tuple(value.shape)
-        if shape not in ((), (1,)):
-            raise Incorrect(f"{name} should be one number, got an array of shape {shape}.")
-        value = float(np.asarray(value).reshape(()))
-    return expect_number(value, name)
-
-
 class ClippingDirection(Question):
     """Which option keeps the direction of the whole update, for gradients a = [3, 4] and b = [0.6, 0.8] at c = 1."""
 
@@ -76,8 +66,8 @@ class ThresholdFromLog(Question):
         norms = np.asarray([g for g in log.grad_norms if math.isfinite(g)])
         if norms.size < 10:
             raise Incorrect("that log holds fewer than 10 finite gradient norms: log a longer run that does not diverge.")
-        threshold = scalar_answer(threshold, "threshold")
-        share_clipped = scalar_answer(share_clipped, "share_clipped")
+        threshold = expect_number(threshold, "threshold")
+        share_clipped = expect_number(share_clipped, "share_clipped")
         if threshold <= 0:
             raise Incorrect("a clipping threshold is a norm: it must be positive.")
         if not 0.0 <= share_clipped <= 1.0:
@@ -146,7 +136,7 @@ class ClippedTrainStep(Question):
             raise Incorrect("the weights did not change: apply the clipped gradients with optimizer.apply(...).")
         if returned is None:
             raise Incorrect("clipped_train_step returns nothing: return the raw global norm of the gradient.")
-        returned = scalar_answer(returned, "the returned norm")
+        returned = expect_number(returned, "the returned norm")
         if not math.isclose(returned, raw_norm, rel_tol=1e-3):
             if math.isclose(returned, min(raw_norm, clip_norm), rel_tol=1e-3):
                 raise Incorrect("you return the norm after clipping: return the raw norm, from before clipping.")
@@ -178,7 +168,7 @@ class ClipnormBound(Question):
     solution_text = "largest_norm = math.sqrt(5)  # each of the 5 variables at norm 1: sqrt(1 + 1 + 1 + 1 + 1)"
 
     def grade(self, answer):
-        answer = scalar_answer(answer, "largest_norm")
+        answer = expect_number(answer, "largest_norm")
         if math.isclose(answer, 1.0, rel_tol=1e-3):
             raise Incorrect("1 is global_clipnorm's bound; clipnorm caps each variable separately.")
         if math.isclose(answer, 5.0, rel_tol=1e-3):

@@ -15,9 +15,8 @@ import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils.checks import Incorrect, Question, expect_choice
+from course_utils.checks import Incorrect, Question, expect_choice, expect_number
 from course_utils.data import load_digits
-from course_utils.exercises.lesson03 import scalar_answer
 from course_utils.regularization import gradient_split, recurrent_kernel
 
 LEARNING_RATE, STRENGTH, SIGMA_START, SIGMA_TARGET = 0.1, 0.01, 1.5, 1.0
@@ -75,8 +74,8 @@ class GradientSplitAtStepZero(Question):
         _expect_built_model(model, "model")
         if not model.losses:
             raise Incorrect("model has no weight penalty: build it with kernel_regularizer=keras.regularizers.l2(0.01).")
-        data_norm = scalar_answer(data_norm, "data_norm")
-        penalty_norm = scalar_answer(penalty_norm, "penalty_norm")
+        data_norm = expect_number(data_norm, "data_norm")
+        penalty_norm = expect_number(penalty_norm, "penalty_norm")
         (x_train, y_train), _ = load_digits()
         expected = gradient_split(model, x_train, y_train)
         if not math.isclose(penalty_norm, expected.penalty_norm, rel_tol=1e-2):
@@ -131,7 +130,7 @@ class DecaySteps(Question):
     )
 
     def grade(self, answer):
-        steps = scalar_answer(answer, "steps_needed")
+        steps = expect_number(answer, "steps_needed")
         if steps <= 0:
             raise Incorrect("a number of steps is positive.")
         expected = math.log(SIGMA_START / SIGMA_TARGET) / -math.log(1 - 2 * LEARNING_RATE * STRENGTH)

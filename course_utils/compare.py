@@ -1,0 +1,465 @@
+"""Compare the fixes side by side: a registry of techniques and a sweep over seeds (lesson 07).
+
+A *technique* is a tiny function ``build(problem, seed) -> (model, optimizer)`` that
+applies one fix of lessons 03-06 (or a combination) to a failing baseline. A *problem*
+is one of the two baselines of ``course_utils.baselines``, possibly shrunk to fit a
+time budget. ``sweep`` trains every technique on a problem over several seeds, with
+the training loop of ``train_with_gradient_log``, and ``format_table`` prints what each
+one bought.
+
+    >>> problem = mlp_problem(depth=4, epochs=1, train_samples=128)
+    >>> result = run_technique(problem, clipnorm, seeds=(0, 1))
+    >>> result.diverged, len(result.runs)
+    (0, 2)
+"""
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+import numpy as np
+
+from course_utils import baselines
+from course_utils._quiet_tf import tf
+from course_utils._validate import require_positive_int
+from course_utils.data import load_digits
+from course_utils.gradients import GradientLog, default_loss, train_with_step, training_step
+
+CLIP_NORM = 1.0  # lesson 03's threshold, for clipnorm and global_clipnorm alike
+L2_FACTOR = 0.01  # lesson 04's penalty: kernel_regularizer=l2(0.01)
+HE_SCALE = math.sqrt(2.0)  # He initialisation N(0, 2 / fan_in): ReLU's matching scale (lesson 05)
+CHANCE_ACCURACY = 0.1  # ten balanced digit classes
+
+# Lesson 07's sweep, sized to run in seconds on a laptop CPU. Seeds are spaced because
+# deep_mlp draws layer i with seed + i: seeds 0 and 1 would give the same layers, shifted by one.
+SEEDS = (0, 100, 200)
+LESSON_MLP = dict(depth=10, epochs=2)  # the full baseline: mlp_problem() = depth 30, 5 epochs
+LESSON_RNN = dict(epochs=1)  # the full baseline: rnn_problem() = 8 epochs
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def accuracy(model, x, y):
+    """Share of ``x`` whose arg-max logit is the label ``y`` (inference mode)."""
+    logits = model(x, training=False)
+    return float(np.mean(np.argmax(np.asarray(logits), axis=-1) == np.asarray(y)))
+
+
+def mean_squared_error(model, x, y):
+    """Mean squared error of ``model`` on ``(x, y)`` (inference mode)."""
+    return float(np.mean((np.asarray(model(x, training=False)) - np.asarray(y)) ** 2))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failing baseline, ready to be trained: data, builder, training settings and score.
+
+    ``model(seed, **overrides)`` builds the baseline network (any ``deep_mlp`` /
+    ``simple_rnn`` argument overridden); ``sgd(**clipping)`` the baseline's optimizer;
+    ``l2(factor)`` the arguments that put an L2 penalty on every weight matrix.
+    """
+
+    name: str  # "mlp" or "rnn"
+    build: Callable
+    train: tuple
+    test: tuple
+    loss_fn: object  # None: the MLP's default cross-entropy on logits
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    score: Callable  # score(model, x, y) -> float
+    score_name: str
+    higher_is_better: bool
+    reference: float  # the score of a model that learned nothing
+    reference_name: str
+    penalised: tuple  # the builder's regularizer arguments
+
+    def model(self, seed, **overrides):
+        return self.build(seed=seed, **overrides)
+
+    def sgd(self, **clipping):
+        return keras.optimizers.SGD(learning_rate=self.learning_rate, **clipping)
+
+    def l2(self, factor=L2_FACTOR):
+        return {argument: keras.regularizers.L2(factor) for argument in self.penalised}
+
+
+def _train_subset(data, train_samples, batch_size):
+    """The first ``train_samples`` examples (all by default), cut to whole batches.
+
+    A ragged last batch has another shape, which makes ``tf.function`` trace the
+    training step a second time: up to a second of pure overhead per run.
+    """
+    x, y = data
+    n = len(x) if train_samples is None else require_positive_int("train_samples", train_samples)
+    n = max(batch_size, min(n, len(x)) // batch_size * batch_size)
+    return x[:n], y[:n]
+
+
+def mlp_problem(depth=baselines.MLP["depth"], epochs=baselines.MLP_TRAINING["epochs"], train_samples=None):
+    """The deep tanh MLP baseline on the digits; defaults are the full baseline.
+
+        >>> problem = mlp_problem(depth=10, epochs=3)
+        >>> problem.model(seed=0).count_params() < mlp_problem().model(seed=0).count_params()
+        True
+    """
+    depth = require_positive_int("depth", depth)
+    batch_size = baselines.MLP_TRAINING["batch_size"]
+    train, test = load_digits()
+    return Problem(
+        name="mlp",
+        build=lambda seed, **overrides: baselines.mlp_baseline(depth=depth, seed=seed, **overrides),
+        train=_train_subset(train, train_samples, batch_size),
+        test=test,
+        loss_fn=None,
+        learning_rate=baselines.MLP_TRAINING["learning_rate"],
+        epochs=require_positive_int("epochs", epochs),
+        batch_size=batch_size,
+        score=accuracy,
+        score_name="test accuracy",
+        higher_is_better=True,
+        reference=CHANCE_ACCURACY,
+        reference_name="chance",
+        penalised=("kernel_regularizer",),
+    )
+
+
+def rnn_problem(epochs=baselines.RNN_TRAINING["epochs"], train_samples=None):
+    """The SimpleRNN baseline on the adding problem; defaults are the full baseline."""
+    batch_size = baselines.RNN_TRAINING["batch_size"]
+    train, test = baselines.adding_data()
+    return Problem(
+        name="rnn",
+        build=baselines.rnn_baseline,
+        train=_train_subset(train, train_samples, batch_size),
+        test=test,
+        loss_fn=baselines.mse_loss(),
+        learning_rate=baselines.RNN_TRAINING["learning_rate"],
+        epochs=require_positive_int("epochs", epochs),
+        batch_size=batch_size,
+        score=mean_squared_error,
+        score_name="test MSE",
+        higher_is_better=False,
+        reference=baselines.TRIVIAL_ADDING_MSE,
+        reference_name="always 1.0",
+        penalised=("kernel_regularizer", "recurrent_regularizer"),
+    )
+
+
+# --------------------------------------------------------------------------- techniques
+
+
+@dataclass(frozen=True)
+class Technique:
+    """A registered fix: its name in the tables, its builder, and the baselines it applies to."""
+
+    name: str
+    build: Callable  # build(problem, seed) -> (model, optimizer)
+    problems: tuple  # names of the problems it applies to
+
+
+TECHNIQUES = {}  # name -> Technique, in the order the table lists them
+
+
+def technique(name, problems=("mlp", "rnn")):
+    """Register ``build(problem, seed) -> (model, optimizer)`` under ``name`` for ``problems``."""
+
+    def register(build):
+        TECHNIQUES[name] = Technique(name, build, tuple(problems))
+        return build
+
+    return register
+
+
+@technique("baseline")
+def baseline(problem, seed):
+    """The failing baseline as it is: plain SGD."""
+    return problem.model(seed), problem.sgd()
+
+
+@technique("clipnorm")
+def clipnorm(problem, seed):
+    """Each variable's gradient rescaled to norm <= CLIP_NORM before the update (lesson 03)."""
+    return problem.model(seed), problem.sgd(clipnorm=CLIP_NORM)
+
+
+@technique("global_clipnorm")
+def global_clipnorm(problem, seed):
+    """All gradients rescaled together so their global norm is <= CLIP_NORM (Pascanu et al.; lesson 03)."""
+    return problem.model(seed), problem.sgd(global_clipnorm=CLIP_NORM)
+
+
+@technique("L2")
+def l2(problem, seed):
+    """An L2 penalty L2_FACTOR * sum(W**2) on every weight matrix (lesson 04)."""
+    return problem.model(seed, **problem.l2()), problem.sgd()
+
+
+@technique("He-ReLU", problems=("mlp",))
+def he_relu(problem, seed):
+    """ReLU with its matching He initialisation, sigma_w = sqrt(2) (lesson 05)."""
+    return problem.model(seed, activation="relu", weight_scale=HE_SCALE), problem.sgd()
+
+
+@technique("BatchNorm", problems=("mlp",))
+def batch_norm(problem, seed):
+    """Dense -> BatchNormalization -> tanh in every hidden block, weights still at sigma_w = 4 (lesson 06)."""
+    return problem.model(seed, batch_norm=True), problem.sgd()
+
+
+@technique("BatchNorm + clipnorm", problems=("mlp",))
+def batch_norm_clipnorm(problem, seed):
+    """BatchNorm blocks and a clipped optimizer."""
+    return problem.model(seed, batch_norm=True), problem.sgd(clipnorm=CLIP_NORM)
+
+
+@technique("He-ReLU + BatchNorm", problems=("mlp",))
+def he_relu_batch_norm(problem, seed):
+    """Dense (He) -> BatchNormalization -> ReLU."""
+    return problem.model(seed, activation="relu", weight_scale=HE_SCALE, batch_norm=True), problem.sgd()
+
+
+@technique("L2 + clipnorm")
+def l2_clipnorm(problem, seed):
+    """The L2 penalty and a clipped optimizer."""
+    return problem.model(seed, **problem.l2()), problem.sgd(clipnorm=CLIP_NORM)
+
+
+def techniques_for(problem):
+    """Names of the registered techniques that apply to ``problem`` (a Problem or its name)."""
+    name = getattr(problem, "name", problem)
+    return [t.name for t in TECHNIQUES.values() if name in t.problems]
+
+
+# --------------------------------------------------------------------------- runs and results
+
+
+@dataclass
+class Run:
+    """One seed of one technique: its gradient log, final score (NaN if it diverged) and wall time."""
+
+    seed: int
+    log: GradientLog
+    score: float
+    seconds: float  # wall time: loading the seed's initial weights, training and scoring
+
+
+@dataclass
+class Result:
+    """All seeds of one technique on one problem, summarised the way the table prints them."""
+
+    technique: str
+    problem: Problem
+    runs: list
+    trace_seconds: float  # building the first model and tracing its training step, once for all seeds
+    step_ops: int  # operations in the traced training step: a machine-independent measure of its cost
+
+    @property
+    def diverged(self):
+        """How many runs hit NaN or Inf."""
+        return sum(run.log.diverged for run in self.runs)
+
+    @property
+    def max_grad_norm(self):
+        """Largest finite raw (pre-clipping) gradient norm logged in any run."""
+        return max(run.log.max_grad_norm for run in self.runs)
+
+    @property
+    def scores(self):
+        """Final scores of the runs that stayed finite."""
+        return np.array([run.score for run in self.runs if math.isfinite(run.score)])
+
+    @property
+    def score_median(self):
+        """The middle run's score (NaN if every run diverged): with 3 seeds, robust to one odd run."""
+        return float(np.median(self.scores)) if self.scores.size else float("nan")
+
+    @property
+    def score_range(self):
+        """Spread over seeds: best minus worst finite score (NaN if every run diverged)."""
+        return float(np.ptp(self.scores)) if self.scores.size else float("nan")
+
+    @property
+    def seconds(self):
+        """Mean wall time of one run (loading the seed's initial weights, training, scoring)."""
+        return float(np.mean([run.seconds for run in self.runs]))
+
+
+def optimizer_settings(optimizer):
+    """An optimizer's configuration, without its automatic (and unique) name."""
+    return {key: value for key, value in optimizer.get_config().items() if key != "name"}
+
+
+def run_technique(problem, build, seeds, name=None):
+    """Train ``build(problem, seed)`` once per seed and collect the runs into a ``Result``.
+
+    Each run is ``train_with_gradient_log(model, *problem.train, optimizer, ...,
+    seed=seed)`` on the model and optimizer that ``build(problem, seed)`` returns: the
+    seed fixes the initial weights and the shuffling. The difference is speed. Tracing
+    the training step of a deep Keras model takes 0.5-2 s, longer than training it
+    here, and ``train_with_gradient_log`` traces afresh on every call; so the step is
+    traced once per technique, and each seed loads its freshly built initial weights
+    and optimizer state into that one traced model. A run that diverges is scored NaN;
+    the others on the problem's test set.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must list at least one seed")
+    start = time.perf_counter()
+    model, optimizer = build(problem, seeds[0])
+    optimizer.build(model.trainable_variables)
+    initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
+    step = training_step(model, optimizer, problem.loss_fn or default_loss())
+    x, y = problem.train
+    traced = step.get_concrete_function(x[: problem.batch_size], y[: problem.batch_size])
+    trace_seconds = time.perf_counter() - start
+
+    runs = []
+    for index, seed in enumerate(seeds):
+        start = time.perf_counter()
+        if index > 0:  # the first seed's model and optimizer are still untouched
+            fresh_model, fresh_optimizer = build(problem, seed)
+            if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
+                raise ValueError("the technique builds a different optimizer per seed: only the weights may depend on it")
+            model.set_weights(fresh_model.get_weights())
+            for variable, value in zip(optimizer.variables, initial_optimizer_state):
+                variable.assign(value)
+        log = train_with_step(
+            lambda x_batch, y_batch: traced(tf.constant(x_batch), tf.constant(y_batch)),  # skip argument matching
+            x, y, problem.epochs, problem.batch_size, seed=seed,
+        )
+        score = float("nan") if log.diverged else problem.score(model, *problem.test)
+        runs.append(Run(seed, log, score, time.perf_counter() - start))
+    step_ops = len(traced.graph.get_operations())
+    return Result(name or getattr(build, "__name__", "technique"), problem, runs, trace_seconds, step_ops)
+
+
+def sweep(problem, seeds, techniques=None):
+    """``{name: Result}`` for every technique in ``techniques`` (default: all that apply to ``problem``)."""
+    names = techniques_for(problem) if techniques is None else list(techniques)
+    unknown = [name for name in names if name not in TECHNIQUES]
+    if unknown:
+        raise ValueError(f"unknown technique(s) {unknown}; registered: {list(TECHNIQUES)}")
+    return {name: run_technique(problem, TECHNIQUES[name].build, seeds, name) for name in names}
+
+
+# --------------------------------------------------------------------------- printing and plotting
+
+
+def magnitude(value):
+    """``value`` rounded to its nearest power of ten, for printing: ``magnitude(3.4e5) == '~1e5'``.
+
+        >>> magnitude(0.04), magnitude(31.0), magnitude(4e18)
+        ('~1e-1', '~1e1', '~1e19')
+    """
+    if not math.isfinite(value) or value <= 0:
+        return "-"
+    return f"~1e{round(math.log10(value))}"
+
+
+SCORE_DECIMALS = 1  # the table rounds scores to 0.1: coarse, so float noise cannot change what it prints
+
+
+def format_table(results):
+    """The sweep's results as a text table: diverged runs, max raw gradient norm, final score.
+
+    Coarse on purpose: counts, powers of ten, and the score's median and range over
+    seeds to one decimal. ``rounding_margins`` says how far these are from flipping.
+    Wall time is left out (it changes from run to run): plot it with ``plot_wall_time``.
+    """
+    results = list(results.values()) if isinstance(results, dict) else list(results)
+    if not results:
+        raise ValueError("no results to tabulate")
+    score_name = results[0].problem.score_name
+    width = max(len("technique"), *(len(r.technique) for r in results))
+    header = f"{'technique':<{width}}  diverged  max raw grad norm  {score_name}: median (range)"
+    rows = []
+    for r in results:
+        score = "- (every run NaN)" if not r.scores.size else f"{r.score_median:.{SCORE_DECIMALS}f} ({r.score_range:.{SCORE_DECIMALS}f})"
+        rows.append(f"{r.technique:<{width}}  {f'{r.diverged}/{len(r.runs)}':<8}  {magnitude(r.max_grad_norm):<17}  {score}")
+    return "\n".join([header, "-" * len(header), *rows])
+
+
+def rounding_margins(results):
+    """How far the printed table is from changing: ``(score margin, norm margin in decades)``.
+
+    The score margin is the smallest distance from a printed median or range to the
+    point where its rounding to ``SCORE_DECIMALS`` would flip; the norm margin the same
+    for the powers of ten, in decades. Small margins mean a tiny numerical difference
+    (another CPU, another TensorFlow build) could change the printed table.
+    """
+    results = list(results.values()) if isinstance(results, dict) else list(results)
+    step = 10.0**-SCORE_DECIMALS
+    scores = [value for r in results if r.scores.size for value in (r.score_median, r.score_range)]
+    exponents = [math.log10(r.max_grad_norm) for r in results if math.isfinite(r.max_grad_norm) and r.max_grad_norm > 0]
+
+    def distance_to_edge(value, unit):  # edges sit half a unit between printed values
+        return abs((value / unit) % 1.0 - 0.5) * unit
+
+    score_margin = min((distance_to_edge(v, step) for v in scores), default=float("inf"))
+    norm_margin = min((distance_to_edge(e, 1.0) for e in exponents), default=float("inf"))
+    return score_margin, norm_margin
+
+
+def _color(name):
+    """One colour per technique, the same in every plot: black for the baseline."""
+    names = [n for n in TECHNIQUES if n != "baseline"]
+    if name == "baseline":
+        return "black"
+    return f"C{names.index(name) % 10}" if name in names else "gray"
+
+
+def plot_gradient_norms(results, ax):
+    """Raw gradient norm per step (median over seeds), one line per technique; x where a run hit NaN.
+
+    Single fixes are solid lines, combinations dashed; the dotted line is ``CLIP_NORM``.
+    """
+    for result in results.values():
+        color = _color(result.technique)
+        steps = min(len(run.log.grad_norms) - run.log.diverged for run in result.runs)  # the finite steps all runs share
+        norms = np.median([run.log.grad_norms[:steps] for run in result.runs], axis=0)
+        style = "--" if "+" in result.technique else "-"
+        ax.plot(norms, style, color=color, lw=1.2, label=result.technique)
+        for run in result.runs:
+            if run.log.diverged:
+                last = max(run.log.diverged_at - 1, 0)
+                ax.plot(last, run.log.grad_norms[last], "x", color=color, ms=8, mew=2)
+    ax.axhline(CLIP_NORM, color="gray", ls=":", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("raw gradient norm (before clipping)")
+
+
+def plot_scores(results, ax):
+    """Median final score per technique (bar), its range over seeds (whisker) and every seed (dot)."""
+    results = list(results.values())
+    problem = results[0].problem
+    positions = np.arange(len(results))
+    medians = [r.score_median if r.scores.size else 0.0 for r in results]
+    low = [r.score_median - r.scores.min() if r.scores.size else 0.0 for r in results]
+    high = [r.scores.max() - r.score_median if r.scores.size else 0.0 for r in results]
+    ax.barh(positions, medians, xerr=[low, high], color="lightsteelblue", capsize=3)
+    for position, result in zip(positions, results):
+        ax.plot(result.scores, [position] * result.scores.size, "o", color="navy", ms=4)
+        if result.diverged:
+            ax.text(0, position, f"  {result.diverged}/{len(result.runs)} runs NaN", va="center", color="darkred")
+    ax.axvline(problem.reference, color="gray", ls=":", label=f"{problem.reference_name} ({problem.reference:.2g})")
+    ax.set_yticks(positions, [r.technique for r in results])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{problem.score_name} ({'higher' if problem.higher_is_better else 'lower'} is better)")
+    ax.legend(loc="upper right", fontsize=8)
+
+
+def plot_wall_time(results, ax):
+    """Wall time per technique: tracing its training step (once) and one training run (mean over seeds)."""
+    results = list(results.values())
+    positions = np.arange(len(results))
+    traces = [r.trace_seconds for r in results]
+    ax.barh(positions, traces, color="tan", label="build + trace (once)")
+    ax.barh(positions, [r.seconds for r in results], left=traces, color="peru", label="one training run")
+    ax.set_yticks(positions, [r.technique for r in results])
+    ax.invert_yaxis()
+    ax.set_xlabel("wall time on this machine (s)")
