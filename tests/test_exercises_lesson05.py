@@ -8,11 +8,7 @@ import pytest
 
 from course_utils.checks import ____
 from course_utils.exercises.lesson05 import Q1_PAIRS, q1, q2, q3, q4
-
-
-def status_and_message(question, *answers):
-    feedback = question.feedback(*answers)
-    return feedback.status, feedback.message
+from tests.exercise_support import assert_feedback
 
 
 # The growth each pair of q1 measures (lesson 05 and its solution notebook measure these values).
@@ -22,27 +18,19 @@ MEASURED = {"a": 0.64, "b": 1.46, "c": 0.69, "d": 0.97}
 def test_q1_which_pair_explodes():
     assert q1.feedback("b").status == "correct"
     assert q1.feedback(" B ").status == "correct"
-    status, message = status_and_message(q1, "a")
-    assert status == "incorrect" and "saturation damps" in message
-    status, message = status_and_message(q1, "d")
-    assert status == "incorrect" and "Glorot was derived for tanh" in message
-    status, message = status_and_message(q1, 2)
-    assert status == "incorrect" and "should be one of" in message
+    assert_feedback(q1.feedback("a"), "incorrect", "saturation damps")
+    assert_feedback(q1.feedback("d"), "incorrect", "Glorot was derived for tanh")
+    assert_feedback(q1.feedback(2), "incorrect", "should be one of")
     assert q1.feedback(____).status == "blank"
 
 
 def test_q2_measurements_of_all_four_pairs():
     assert q2.feedback(dict(MEASURED)).status == "correct"
-    status, message = status_and_message(q2, {**MEASURED, "b": 1.0})
-    assert status == "incorrect" and "more than 10% away" in message and "leaky_relu" in message
-    status, message = status_and_message(q2, {"a": 0.64})
-    assert status == "incorrect" and "no entry for b, c, d" in message
-    status, message = status_and_message(q2, [0.64, 1.46, 0.69, 0.97])
-    assert status == "incorrect" and "should be a dict" in message
-    status, message = status_and_message(q2, {**MEASURED, "c": "0.7"})
-    assert status == "incorrect" and "should be a number" in message
-    status, message = status_and_message(q2, {**MEASURED, "a": float("nan")})
-    assert status == "incorrect" and "finite" in message
+    assert_feedback(q2.feedback({**MEASURED, "b": 1.0}), "incorrect", "more than 10% away", "leaky_relu")
+    assert_feedback(q2.feedback({"a": 0.64}), "incorrect", "no entry for b, c, d")
+    assert_feedback(q2.feedback([0.64, 1.46, 0.69, 0.97]), "incorrect", "should be a dict")
+    assert_feedback(q2.feedback({**MEASURED, "c": "0.7"}), "incorrect", "should be a number")
+    assert_feedback(q2.feedback({**MEASURED, "a": float("nan")}), "incorrect", "finite")
     assert q2.feedback(____).status == "blank"
 
 
@@ -53,32 +41,22 @@ def test_q2_solution_values_match_theory():
 
 def test_q3_he_scale():
     assert q3.feedback(math.sqrt(2)).status == "correct"
-    status, message = status_and_message(q3, 2.0)
-    assert status == "incorrect" and "variance" in message
-    status, message = status_and_message(q3, 1.0)
-    assert status == "incorrect" and "vanishes" in message
-    status, message = status_and_message(q3, 4.0)
-    assert status == "incorrect" and "explodes" in message
-    status, message = status_and_message(q3, None)
-    assert status == "incorrect" and "should be a number" in message
-    status, message = status_and_message(q3, -1.0)
-    assert status == "incorrect" and "positive" in message
+    assert_feedback(q3.feedback(2.0), "incorrect", "variance")
+    assert_feedback(q3.feedback(1.0), "incorrect", "vanishes")
+    assert_feedback(q3.feedback(4.0), "incorrect", "explodes")
+    assert_feedback(q3.feedback(None), "incorrect", "should be a number")
+    assert_feedback(q3.feedback(-1.0), "incorrect", "positive")
     assert q3.feedback(____).status == "blank"
 
 
 def test_q4_exact_leaky_relu_initializer():
     exact = keras.initializers.VarianceScaling(scale=2 / 1.04, mode="fan_in", distribution="truncated_normal", seed=0)
     assert q4.feedback(exact).status == "correct"
-    status, message = status_and_message(q4, keras.initializers.HeNormal(seed=0))
-    assert status == "incorrect" and "He's scale" in message
-    status, message = status_and_message(q4, keras.initializers.VarianceScaling(scale=1.0))
-    assert status == "incorrect" and "not 1" in message
-    status, message = status_and_message(q4, "he_normal")
-    assert status == "incorrect" and "is a name" in message
-    status, message = status_and_message(q4, np.zeros((64, 64)))
-    assert status == "incorrect" and "should be a keras.initializers.VarianceScaling" in message
-    status, message = status_and_message(q4, None)
-    assert status == "incorrect" and "NoneType" in message
+    assert_feedback(q4.feedback(keras.initializers.HeNormal(seed=0)), "incorrect", "He's scale")
+    assert_feedback(q4.feedback(keras.initializers.VarianceScaling(scale=1.0)), "incorrect", "not 1")
+    assert_feedback(q4.feedback("he_normal"), "incorrect", "is a name")
+    assert_feedback(q4.feedback(np.zeros((64, 64))), "incorrect", "should be a keras.initializers.VarianceScaling")
+    assert_feedback(q4.feedback(None), "incorrect", "NoneType")
     assert q4.feedback(____).status == "blank"
 
 
