@@ -4,7 +4,7 @@ Importing the package imports TensorFlow quietly (see ``_quiet_tf``), so import
 ``course_utils`` before ``tensorflow`` in a notebook:
 
     >>> from course_utils import setup_notebook
-    >>> setup_notebook(seed=0)
+    >>> setup_notebook()  # seeds everything from COURSE_SEED (default 0)
 """
 
 from course_utils._quiet_tf import tf  # noqa: F401  (import first: it mutes TF's start-up logs)

@@ -28,6 +28,7 @@ import numpy as np
 from course_utils._validate import require_choice, require_positive_int, require_positive_number
 from course_utils.diagnostics import per_layer_growth, preactivation_gradient_norms
 from course_utils.models import ACTIVATIONS, deep_mlp
+from course_utils.seeding import course_seed
 from course_utils.theory import chi1
 
 # sigma_w that each named Keras initialiser gives a square layer (fan_in = fan_out)
@@ -88,6 +89,7 @@ class Pairing:
             return deep_mlp(depth, width, self.activation, weight_scale=self.weight_scale, seed=seed)
         depth = require_positive_int("depth", depth)
         width = require_positive_int("width", width)
+        seed = course_seed(seed)
 
         def initializer(layer_seed):
             return keras.initializers.get({"class_name": self.initializer, "config": {"seed": layer_seed}})

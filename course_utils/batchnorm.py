@@ -78,13 +78,16 @@ class Retrainer:
             self._step = step
         return self._step
 
-    def run(self, x, y, learning_rate, epochs, batch_size, seed=0):
-        """Train from the starting weights with ``SGD(learning_rate)``; return a ``SweepRun``."""
+    def run(self, x, y, learning_rate, epochs, batch_size, seed=0, drop_remainder=True):
+        """Train from the starting weights with ``SGD(learning_rate)``; return a ``SweepRun``.
+
+        Every batch is full unless ``drop_remainder=False`` (see ``gradients.train_with_step``).
+        """
         require_same_length(x, y)
         x, y = np.asarray(x), np.asarray(y)
         self.model.set_weights(self.initial_weights)
         self.optimizer.learning_rate = require_positive_number("learning_rate", learning_rate)  # a variable: no retrace
-        log = train_with_step(self._traced_step(x, y), x, y, epochs, batch_size, seed=seed)
+        log = train_with_step(self._traced_step(x, y), x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)
         run = SweepRun(log, self.model.get_weights())
         self.model.set_weights(self.initial_weights)
         return run

@@ -16,6 +16,7 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
+from course_utils.seeding import course_seed
 
 
 def default_loss():
@@ -91,20 +92,25 @@ class GradientLog:
         return float(np.mean(norms > threshold)) if norms.size else 0.0
 
 
-def train_with_step(step, x, y, epochs, batch_size, seed=0, on_step=None):
+def train_with_step(step, x, y, epochs, batch_size, seed=0, on_step=None, drop_remainder=True):
     """Run ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)`` over shuffled minibatches and log every step.
 
     The loop behind ``train_with_gradient_log``, with the training step left to you (e.g.
     Pascanu et al.'s Algorithm 1 with ``tf.clip_by_global_norm``). The minibatches depend
-    only on ``seed``, so runs with different steps compare like with like. ``on_step(i)``,
-    if given, is called before step ``i`` (e.g. to record the weights). Returns a
-    ``GradientLog``; training stops at the first non-finite loss or norm.
+    only on ``seed`` (relative to ``COURSE_SEED``), so runs with different steps compare
+    like with like. Every batch is full: the ``len(x) % batch_size`` examples left over
+    are skipped in each epoch (a different few each time), because a short last batch has
+    a noisy gradient that shows up as spikes; ``drop_remainder=False`` keeps that short
+    batch. ``on_step(i)``, if given, is called before step ``i`` (e.g. to record the
+    weights). Returns a ``GradientLog``; training stops at the first non-finite loss or norm.
 
         >>> def step(x_batch, y_batch):  # a do-nothing step, to show the interface
         ...     return 0.0, 1.0
         >>> log = train_with_step(step, np.zeros((10, 2)), np.zeros(10), epochs=2, batch_size=4)
-        >>> len(log.losses), log.steps_per_epoch
-        (6, 3)
+        >>> len(log.losses), log.steps_per_epoch  # 2 full batches of 4 per epoch; 2 examples skipped
+        (4, 2)
+        >>> train_with_step(step, np.zeros((10, 2)), np.zeros(10), 2, 4, drop_remainder=False).steps_per_epoch
+        3
     """
     if not callable(step):
         raise ValueError(f"step must be a function (x_batch, y_batch) -> (loss, grad_norm), got {type(step).__name__}")
@@ -112,8 +118,11 @@ def train_with_step(step, x, y, epochs, batch_size, seed=0, on_step=None):
     epochs = require_positive_int("epochs", epochs)
     batch_size = require_positive_int("batch_size", batch_size)
     x, y = np.asarray(x), np.asarray(y)
-    rng = np.random.default_rng(seed)
-    starts = range(0, len(x), batch_size)
+    if drop_remainder and batch_size > len(x):
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(x)} examples: no full batch to train on")
+    rng = np.random.default_rng(course_seed(seed))
+    last_start = len(x) - batch_size if drop_remainder else len(x) - 1
+    starts = range(0, last_start + 1, batch_size)
     log = GradientLog(steps_per_epoch=len(starts))
     for _ in range(epochs):
         order = rng.permutation(len(x))
@@ -165,16 +174,17 @@ def training_step(model, optimizer, loss_fn=None):
     return step
 
 
-def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0):
+def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=None, seed=0, drop_remainder=True):
     """Train ``model`` with minibatch ``optimizer`` steps and log every step's loss and raw gradient norm.
 
     A plain custom loop (what ``model.fit`` does, minus callbacks): ``train_with_step``
-    around ``training_step(model, optimizer, loss_fn)``. Stops at the first non-finite
-    loss or gradient.
+    around ``training_step(model, optimizer, loss_fn)``, on full batches only unless
+    ``drop_remainder=False``. Stops at the first non-finite loss or gradient.
 
         >>> log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=32)  # doctest: +SKIP
-        >>> log.diverged, len(log.losses)                                                                  # doctest: +SKIP
-        (False, 43)
+        >>> log.diverged, len(log.losses)  # 1347 digits: 42 full batches of 32               # doctest: +SKIP
+        (False, 42)
     """
     require_same_length(x, y)
-    return train_with_step(training_step(model, optimizer, loss_fn), x, y, epochs, batch_size, seed=seed)
+    step = training_step(model, optimizer, loss_fn)
+    return train_with_step(step, x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)

@@ -13,6 +13,7 @@ import math
 import keras
 
 from course_utils._validate import require_choice, require_positive_int, require_positive_number
+from course_utils.seeding import course_seed
 
 ACTIVATIONS = {"tanh", "sigmoid", "relu", "leaky_relu", "linear"}
 
@@ -41,8 +42,8 @@ def deep_mlp(
 
     ``weight_scale=s`` draws every kernel from N(0, s**2 / fan_in) (``s`` is sigma_w of
     mean-field theory); ``None`` keeps Keras' default Glorot-uniform initialiser.
-    Biases start at zero. Layer ``i`` is seeded with ``seed + i``, so the same call
-    always builds the same network.
+    Biases start at zero. Layer ``i`` is seeded with ``course_seed(seed) + i``, so the same
+    call always builds the same network under one ``COURSE_SEED`` (see ``course_utils.seeding``).
     """
     depth = require_positive_int("depth", depth)
     width = require_positive_int("width", width)
@@ -51,6 +52,7 @@ def deep_mlp(
     require_choice("activation", activation, ACTIVATIONS)
     if weight_scale is not None:
         weight_scale = require_positive_number("weight_scale", weight_scale)
+    seed = course_seed(seed)
 
     def kernel_initializer(fan_in, layer_seed):
         if weight_scale is None:
@@ -97,11 +99,13 @@ def simple_rnn(
     The recurrent matrix starts as a random orthogonal matrix times ``recurrent_scale``,
     so its spectral radius *and* every singular value equal ``recurrent_scale``: above 1
     the linearised dynamics expand every direction, below 1 they contract every direction.
+    ``seed`` is relative to ``COURSE_SEED`` (see ``course_utils.seeding``).
     """
     units = require_positive_int("units", units)
     timesteps = require_positive_int("timesteps", timesteps, minimum=2)
     input_dim = require_positive_int("input_dim", input_dim)
     recurrent_scale = require_positive_number("recurrent_scale", recurrent_scale)
+    seed = course_seed(seed)
     return keras.Sequential(
         [
             keras.Input(shape=(timesteps, input_dim), name="sequence"),

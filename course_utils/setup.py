@@ -4,6 +4,7 @@ import keras
 import matplotlib as mpl
 
 from course_utils._quiet_tf import tf
+from course_utils.seeding import SEED_VARIABLE, course_seed, require_seed, seed_from_environment, set_course_seed
 
 PLOT_STYLE = {
     "figure.figsize": (7.0, 4.0),
@@ -16,20 +17,24 @@ PLOT_STYLE = {
 }
 
 
-def setup_notebook(seed=0):
+def setup_notebook(seed=None):
     """Make a notebook reproducible and tidy.
 
-    Seeds Python's, NumPy's and TensorFlow's random generators, makes TensorFlow
-    ops deterministic, silences TensorFlow's Python-side logger below errors and
-    applies the course's plot style.
+    Sets the course seed (``seed``, or else the ``COURSE_SEED`` environment variable,
+    default 0) that every seed of ``course_utils`` is shifted by, seeds Python's, NumPy's
+    and TensorFlow's random generators from it, makes TensorFlow ops deterministic,
+    silences TensorFlow's Python-side logger below errors and applies the course's plot
+    style. A course seed other than 0 is announced, so a rerolled run says so.
 
         >>> setup_notebook(seed=0)
         >>> import numpy as np; float(np.random.rand()) == 0.5488135039273248
         True
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    keras.utils.set_random_seed(seed)
+    seed = seed_from_environment() if seed is None else require_seed(seed)
+    set_course_seed(seed)
+    if seed != 0:
+        print(f"{SEED_VARIABLE} = {seed}: every seed of the course is shifted, so this is a different run")
+    keras.utils.set_random_seed(course_seed(0))
     tf.config.experimental.enable_op_determinism()
     tf.get_logger().setLevel("ERROR")
     mpl.rcParams.update(PLOT_STYLE)

@@ -122,7 +122,7 @@ def test_train_with_gradient_log_rejects_bad_arguments(kwargs, message):
 
 
 def test_train_with_step_uses_the_same_minibatches_as_train_with_gradient_log():
-    x, y = regression_data(n=40)  # 3 batches, the last one short
+    x, y = regression_data(n=40)  # 2 full batches of 16 per epoch, 8 examples left over
     loss_fn = keras.losses.MeanSquaredError()
     reference = train_with_gradient_log(linear_net(), x, y, keras.optimizers.SGD(0.05), 3, 16, loss_fn=loss_fn)
 
@@ -139,7 +139,24 @@ def test_train_with_step_uses_the_same_minibatches_as_train_with_gradient_log():
     log = train_with_step(step, x, y, epochs=3, batch_size=16)
     np.testing.assert_allclose(log.losses, reference.losses, rtol=1e-5)
     np.testing.assert_allclose(log.grad_norms, reference.grad_norms, rtol=1e-5)
-    assert log.steps_per_epoch == reference.steps_per_epoch == 3
+    assert log.steps_per_epoch == reference.steps_per_epoch == 2
+
+
+def test_every_batch_is_full_unless_asked_otherwise():
+    x, y = regression_data(n=40)
+    sizes = []
+
+    def step(x_batch, y_batch):
+        sizes.append(len(x_batch))
+        return 0.0, 1.0
+
+    train_with_step(step, x, y, epochs=2, batch_size=16)
+    assert sizes == [16, 16] * 2
+    sizes.clear()
+    train_with_step(step, x, y, epochs=1, batch_size=16, drop_remainder=False)
+    assert sizes == [16, 16, 8]
+    with pytest.raises(ValueError, match="no full batch"):
+        train_with_step(step, x, y, epochs=1, batch_size=64)
 
 
 def test_train_with_step_calls_on_step_before_each_step_and_stops_at_nan():

@@ -1,0 +1,61 @@
+"""One printed form for every value that may differ between machines or seeds: ``≈`` and 2 significant figures.
+
+A training run of the course's baselines is chaotic, and even a gradient measured at
+initialisation moves in its last digits when TensorFlow takes another numeric path
+(``TF_ENABLE_ONEDNN_OPTS=0``, another CPU). Cells print such values with ``approx``,
+and the committed nbval sanitizer (``tests/nbval_sanitize.cfg``, see ``APPROX_PATTERN``)
+masks exactly this form, so ``pytest --nbval`` compares everything else strictly. The
+``assert`` next to each printed value guards the claim it supports.
+
+    >>> approx(0.0736), approx(2.06), approx(148.0), approx(3.35e5), approx(1.2e-9)
+    ('≈0.074', '≈2.1', '≈150', '≈3.4e5', '≈1.2e-9')
+    >>> approx(0.536, percent=True), approx(30), approx(float("nan"))
+    ('≈54%', '≈30', 'nan')
+"""
+
+import math
+import numbers
+import re
+
+SIGN = "≈"
+SIGNIFICANT_DIGITS = 2
+# Plain decimals between these bounds (0.0012, 4500), powers of ten outside them (3.4e5, 1.2e-9).
+PLAIN_RANGE = (1e-3, 1e4)
+# What the nbval sanitizer masks; tests/nbval_sanitize.cfg holds the same pattern (a unit test keeps them equal).
+# The sign is written as the escape \u2248 so the file stays ASCII (nbval reads it in the locale's encoding).
+APPROX_PATTERN = r"\u2248-?\d+(?:\.\d+)?(?:e-?\d+)?%?"
+
+
+def approx(value, percent=False):
+    """``value`` to 2 significant figures after ``≈``; ``percent=True`` prints ``100 * value`` with ``%``.
+
+    Integers print whole (``≈30``: a step or a count). NaN and infinities print as
+    ``nan`` / ``inf`` without the sign: a run that diverged has no approximate value,
+    and the comparison of that word stays strict.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"approx needs a real number, got {value!r}")
+    if isinstance(value, numbers.Integral) and not percent:
+        return f"{SIGN}{int(value)}"
+    value = float(value) * (100.0 if percent else 1.0)
+    suffix = "%" if percent else ""
+    if not math.isfinite(value):
+        return f"{value}{suffix}"
+    rounded = float(f"{value:.{SIGNIFICANT_DIGITS - 1}e}")  # round to 2 significant figures first: 9.96 -> 10
+    if rounded == 0.0:
+        return f"{SIGN}0{suffix}"
+    exponent = math.floor(math.log10(abs(rounded)))
+    if PLAIN_RANGE[0] <= abs(rounded) < PLAIN_RANGE[1]:
+        decimals = max(0, SIGNIFICANT_DIGITS - 1 - exponent)
+        return f"{SIGN}{rounded:.{decimals}f}{suffix}"
+    mantissa = rounded / 10.0**exponent
+    return f"{SIGN}{mantissa:.{SIGNIFICANT_DIGITS - 1}f}e{exponent}{suffix}"
+
+
+def is_approx(text):
+    """Whether ``text`` is exactly one value in ``approx``'s form (what the sanitizer masks).
+
+        >>> is_approx("≈3.4e5"), is_approx("3.4e5")
+        (True, False)
+    """
+    return re.fullmatch(APPROX_PATTERN, text) is not None
