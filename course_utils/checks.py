@@ -1,8 +1,10 @@
 """Exercise checks in the style of Kaggle Learn: ``q1.check(answer)``, ``q1.hint()``, ``q1.solution()``.
 
 A lesson's exercises live in ``course_utils.exercises.lessonNN`` as ``Question``
-subclasses. ``check`` never raises: it prints one line that starts with
-``Correct:``, ``Incorrect:`` or ``Not attempted yet:``.
+subclasses. ``check`` never raises: it shows one line that starts with
+``Correct:``, ``Incorrect:`` or ``Not attempted yet:``, in green, red or blue in
+JupyterLab (an HTML form, as Kaggle Learn shows it) and as that plain line
+everywhere else (the text that nbval compares).
 
     >>> class Double(Question):
     ...     hints = ("Multiply by two.",)
@@ -21,11 +23,13 @@ subclasses. ``check`` never raises: it prints one line that starts with
     Correct: 42 it is.
 """
 
+import html
 import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from IPython.display import display
 
 
 class _Blank:
@@ -42,14 +46,32 @@ class Incorrect(Exception):
     """Raised by ``Question.grade`` with a message saying what is wrong (not what is right)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Feedback:
+    """What a check says: a ``status`` and a message; prints as one line, renders in colour in JupyterLab.
+
+        >>> Feedback("incorrect", "x should be a number.")
+        Incorrect: x should be a number.
+    """
+
     status: str  # "correct", "incorrect" or "blank"
     message: str
 
+    PREFIXES = {"correct": "Correct", "incorrect": "Incorrect", "blank": "Not attempted yet"}
+    # Colour-blind-safe pair plus a neutral blue (Okabe-Ito); the words still say it without colour.
+    COLOURS = {"correct": "#009E73", "incorrect": "#D55E00", "blank": "#0072B2"}
+
     def __str__(self):
-        prefix = {"correct": "Correct", "incorrect": "Incorrect", "blank": "Not attempted yet"}[self.status]
-        return f"{prefix}: {self.message}"
+        return f"{self.PREFIXES[self.status]}: {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        colour = self.COLOURS[self.status]
+        return (
+            f'<div style="border-left: 4px solid {colour}; padding-left: 0.6em">'
+            f'<strong style="color: {colour}">{self.PREFIXES[self.status]}:</strong> {html.escape(self.message)}</div>'
+        )
 
 
 def _contains_blank(value):
@@ -90,7 +112,8 @@ class Question:
             return Feedback("incorrect", f"your answer could not be checked ({type(error).__name__}: {error}).")
 
     def check(self, *answers):
-        print(self.feedback(*answers))
+        """Show the feedback on ``answers``: coloured in a notebook, one plain line elsewhere."""
+        display(self.feedback(*answers))
 
     def hint(self):
         """Show the next hint; each call reveals a little more."""

@@ -82,3 +82,12 @@ def test_lesson00_question_can_fail_and_pass():
     assert q.feedback(30.5) == Feedback("incorrect", "a number of layers is a whole number.")
     assert q.feedback("thirty").message == "the number of hidden layers should be a number, got str 'thirty'."
     assert q.feedback(30).status == "correct"
+
+
+def test_feedback_renders_in_its_own_colour_and_escapes_the_message():
+    rendered = {status: Feedback(status, "x < 1 & y")._repr_html_() for status in ("correct", "incorrect", "blank")}
+    assert len({Feedback.COLOURS[status] for status in rendered}) == 3
+    for status, html in rendered.items():
+        assert Feedback.COLOURS[status] in html and "x &lt; 1 &amp; y" in html
+        assert Feedback.PREFIXES[status] in html  # the word says it too, for readers who do not see the colour
+    assert repr(Feedback("correct", "fine.")) == str(Feedback("correct", "fine.")) == "Correct: fine."
