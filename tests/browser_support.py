@@ -51,6 +51,7 @@ SERVER_START_TIMEOUT_SECONDS = 60
 LAB_LOAD_TIMEOUT_SECONDS = 60
 NOTEBOOK_TIMEOUT_SECONDS = 240  # open + run all cells of one notebook (each lesson aims at <= 30 s)
 POLL_SECONDS = 0.25
+EXPLORER_REDRAW_TIMEOUT_SECONDS = 20  # one redraw measures in < 1 s; generous for a loaded machine
 
 # JupyterLab user settings for the check: attach every cell to the page (the default windowing leaves
 # off-screen cells out of the DOM, so their outputs could not be inspected) and never fetch news.
@@ -154,6 +155,49 @@ class LabRun:
     seconds: float
     timed_out: bool = False
     dialog: str | None = None  # text of a JupyterLab dialog that was open at the end (e.g. the kernel died)
+    slider_moves: list = field(default_factory=list)  # of SliderMove, when the run was asked to move sliders
+
+
+@dataclass
+class ExplorerView:
+    """What an explorer's output area (an ipywidgets Output) shows: its text, its figure and any stderr."""
+
+    text: str
+    image: str | None  # the figure's data URL (changes when the figure is redrawn)
+    stderr: list
+
+
+@dataclass
+class SliderMove:
+    """An explorer before and after a learner typed ``value`` into the slider labelled ``description``."""
+
+    description: str
+    value: float
+    before: ExplorerView | None
+    after: ExplorerView | None
+
+
+def slider_problems(moves):
+    """What went wrong when sliders were moved: no explorer, no redraw, unchanged text or figure, stderr.
+
+        >>> view = ExplorerView("chi_1 = 2.38", "data:a", [])
+        >>> slider_problems([SliderMove("sigma_w", 2.0, view, ExplorerView("chi_1 = 1.36", "data:b", []))])
+        []
+        >>> slider_problems([SliderMove("sigma_w", 2.0, view, view)])
+        ["moving 'sigma_w' to 2.0 did not change the printed text", "moving 'sigma_w' to 2.0 did not redraw the figure"]
+    """
+    found = []
+    for move in moves:
+        what = f"moving {move.description!r} to {move.value}"
+        if move.before is None or move.after is None:
+            found.append(f"{what}: no explorer output on the page")
+            continue
+        if move.after.text == move.before.text:
+            found.append(f"{what} did not change the printed text")
+        if move.after.image is None or move.after.image == move.before.image:
+            found.append(f"{what} did not redraw the figure")
+        found += [f"{what} wrote to stderr: {_last_line(text)}" for text in move.after.stderr]
+    return found
 
 
 def problems(run, expected_figures):
@@ -523,6 +567,19 @@ _CLOSE_NOTEBOOK_JS = """async () => {
     widget.dispose();
 }""".replace("WITH_TIMEOUT", _WITH_TIMEOUT)
 
+# The first explorer (an ipywidgets Output area) of the notebook: its text, figure and stderr.
+_EXPLORER_JS = """() => {
+    const area = window.__courseNotebook.content.node.querySelector('.widget-output');
+    if (!area) return null;
+    const image = area.querySelector('img');
+    return {
+        text: area.innerText,
+        image: image ? image.src : null,
+        stderr: Array.from(area.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]'))
+            .map(node => node.innerText),
+    };
+}"""
+
 # How much taller than its scrolling area the notebook's content is, after scrolling to the top.
 _HIDDEN_HEIGHT_JS = """() => {
     const notebook = window.__courseNotebook.content;
@@ -577,11 +634,13 @@ class LabBrowser:
         self.page.wait_for_function("() => window.jupyterapp !== undefined")
         self.page.evaluate(_LAB_RESTORED_JS, LAB_LOAD_TIMEOUT_SECONDS)
 
-    def run_notebook(self, path, screenshot=None, timeout=NOTEBOOK_TIMEOUT_SECONDS):
+    def run_notebook(self, path, screenshot=None, timeout=NOTEBOOK_TIMEOUT_SECONDS, sliders=()):
         """Open ``path`` (relative to the server's root), Run All Cells, and report what the page shows.
 
-        Saves a screenshot of the whole notebook to ``screenshot`` if given. Closes the notebook without
-        saving and shuts its kernel down, whatever happens.
+        Then, for each ``(description, value)`` in ``sliders``, types the value into the explorer's slider
+        of that label and records the explorer before and after (``LabRun.slider_moves``). Saves a
+        screenshot of the whole notebook to ``screenshot`` if given. Closes the notebook without saving
+        and shuts its kernel down, whatever happens.
         """
         start = time.monotonic()
         try:
@@ -592,6 +651,7 @@ class LabBrowser:
                 state = self._wait_until_run_is_over(start + timeout)
             timed_out = time.monotonic() >= start + timeout
             cells = [CellResult(**cell) for cell in self.page.evaluate(_REPORT_JS)]
+            moves = [] if timed_out else [self.move_slider(*slider) for slider in sliders]
             if screenshot is not None:
                 self._screenshot_notebook(Path(screenshot))
             return LabRun(
@@ -601,12 +661,46 @@ class LabBrowser:
                 seconds=time.monotonic() - start,
                 timed_out=timed_out,
                 dialog=state["dialog"],
+                slider_moves=moves,
             )
         finally:
             self._close_notebook()
 
     def _state(self):
         return self.page.evaluate(_STATE_JS)
+
+    def _explorer_view(self):
+        view = self.page.evaluate(_EXPLORER_JS)
+        return None if view is None else ExplorerView(**view)
+
+    def move_slider(self, description, value, timeout=EXPLORER_REDRAW_TIMEOUT_SECONDS):
+        """Type ``value`` into the readout of the slider labelled ``description``, as a learner can, and wait
+        for the explorer to redraw (a new text and a new figure). Returns a ``SliderMove``."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        before = self._explorer_view()
+        if before is None:
+            return SliderMove(description, value, None, None)
+        readout = self.page.locator(
+            f'.widget-slider:has(.widget-label:text-is("{description}")) .widget-readout'
+        ).first
+        readout.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(str(value))
+        self.page.keyboard.press("Enter")
+        try:
+            self.page.wait_for_function(  # a new text *and* a new figure: clear_output empties both first
+                f"""(before) => {{
+                    const now = ({_EXPLORER_JS})();
+                    return now && now.text.trim() !== '' && now.text !== before.text
+                        && now.image !== null && now.image !== before.image;
+                }}""",
+                arg={"text": before.text, "image": before.image},
+                timeout=timeout * 1000,
+            )
+        except PlaywrightTimeoutError:
+            pass  # reported by slider_problems as an unchanged explorer
+        return SliderMove(description, value, before, self._explorer_view())
 
     def _wait_for_idle_kernel(self, deadline):
         state = self._state()

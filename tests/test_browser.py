@@ -28,11 +28,14 @@ from tests.browser_support import (
     JupyterLabServer,
     LabBrowser,
     LabRun,
+    SliderMove,
+    ExplorerView,
     browser_unavailable_reason,
     expected_figure_count,
     find_chromium,
     lesson_notebooks,
     problems,
+    slider_problems,
 )
 
 LESSONS = lesson_notebooks()
@@ -65,13 +68,22 @@ def lab(served_root):
         yield browser
 
 
+# A lesson that shows an explorer gets one of its sliders moved, as a learner would: (label, new value).
+EXPLORER_SLIDERS = {"explore_depth(": ("sigma_w", 2.0), "explore_time(": ("spectral radius", 0.9)}
+
+
+def sliders_to_move(notebook):
+    text = notebook.read_text(encoding="utf-8")
+    return [slider for call, slider in EXPLORER_SLIDERS.items() if call in text]
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
 @pytest.mark.browser
 @needs_browser
 def test_lesson_runs_cleanly_in_jupyterlab(lab, notebook):
     screenshot = SCREENSHOT_DIR / f"{notebook.stem}.png"
-    run = lab.run_notebook(f"notebooks/{notebook.name}", screenshot=screenshot)
-    found = problems(run, expected_figures=expected_figure_count(notebook))
+    run = lab.run_notebook(f"notebooks/{notebook.name}", screenshot=screenshot, sliders=sliders_to_move(notebook))
+    found = problems(run, expected_figures=expected_figure_count(notebook)) + slider_problems(run.slider_moves)
     assert not found, (
         f"{notebook.name}, run in JupyterLab ({run.seconds:.0f} s; see {screenshot.relative_to(ROOT)}):\n- "
         + "\n- ".join(found)
@@ -104,6 +116,39 @@ SELF_TESTS = {
         [],
     ),
 }
+
+
+EXPLORER = "import course_utils\nfrom course_utils.explorer import explore_time\nexplore_time(timesteps=10)"
+FROZEN_EXPLORER = """import ipywidgets as widgets
+slider, output = widgets.FloatSlider(1.5, description="spectral radius", continuous_update=False), widgets.Output()
+with output:
+    print("drawn once, never again")
+widgets.VBox([slider, output])"""
+
+
+@pytest.mark.parametrize(
+    "case, source, expected",
+    [
+        ("explorer", EXPLORER, []),
+        (
+            "frozen-explorer",
+            FROZEN_EXPLORER,
+            [
+                "moving 'spectral radius' to 0.9 did not change the printed text",
+                "moving 'spectral radius' to 0.9 did not redraw the figure",
+            ],
+        ),
+    ],
+)
+@pytest.mark.browser
+@needs_browser
+def test_browser_check_moves_a_slider_and_sees_the_explorer_redraw(lab, served_root, case, source, expected):
+    path = write_notebook(served_root / "selftest" / f"{case}.ipynb", [source])
+    run = lab.run_notebook(f"selftest/{path.name}", sliders=[("spectral radius", 0.9)])
+    found = problems(run, expected_figures=0) + slider_problems(run.slider_moves)
+    assert found == expected
+    if not expected:
+        assert "s_max(U) = 0.90" in run.slider_moves[0].after.text
 
 
 def write_notebook(path, sources, stored_figures=0):
