@@ -30,6 +30,7 @@ from course_utils.approx import approx
 from course_utils.batchnorm import batchnorm_chi1
 from course_utils.data import adding_problem
 from course_utils.diagnostics import per_layer_growth, preactivation_gradient_norms
+from course_utils.figures import show
 from course_utils.models import deep_mlp, simple_rnn
 from course_utils.recurrent import hidden_state_jacobian_norms
 from course_utils.theory import chi1
@@ -169,8 +170,9 @@ def explore_depth(x, y, activation="tanh", weight_scale=4.0):
         prediction = "BN prediction (sigma_w cancels)" if batch_norm else r"$\sqrt{\chi_1}$ per layer"
         fig, ax = plt.subplots()
         plot_profile(ax, profile, "hidden layer $l$ (0 = input side)", r"$\|\partial L/\partial h_l\|$", prediction)
-        ax.set_title(f"{activation}, sigma_w = {scale:.2f}, depth {depth}, width {width}{', BN' if batch_norm else ''}")
-        plt.show()
+        title = f"{activation}, sigma_w = {scale:.2f}, depth {depth}, width {width}{', BN' if batch_norm else ''}"
+        ax.set_title(title)
+        show(fig, f"Gradient norm per hidden layer at initialisation ({title}), log scale: {profile.summary()}.")
         print(profile.summary())
 
     return _explorer(controls, draw)
@@ -195,8 +197,9 @@ def explore_time(spectral_radius=1.5, timesteps=40):
         profile = time_profile(spectral_radius, timesteps)
         fig, ax = plt.subplots()
         plot_profile(ax, profile, "time step $k$", r"$\|\partial h_T/\partial h_k\|$", "bound: $s_{max}(U)$ per step")
-        ax.set_title(f"SimpleRNN(32), spectral radius {spectral_radius:.2f}, T = {timesteps}")
-        plt.show()
+        title = f"SimpleRNN(32), spectral radius {spectral_radius:.2f}, T = {timesteps}"
+        ax.set_title(title)
+        show(fig, f"Norm of dh_T/dh_k against the time step k at initialisation ({title}), log scale: {profile.summary()}.")
         print(profile.summary())
 
     return _explorer(controls, draw)

@@ -2,11 +2,18 @@
 
 import keras
 import matplotlib as mpl
+from cycler import cycler
 
 from course_utils._quiet_tf import tf
 from course_utils.seeding import SEED_VARIABLE, course_seed, require_seed, seed_from_environment, set_course_seed
 
+# Okabe & Ito's colour-blind-safe palette (its yellow left out: too pale on white), each colour with its own
+# line style, so lines stay apart in greyscale and for every kind of colour vision.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+LINE_STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3))]
+
 PLOT_STYLE = {
+    "axes.prop_cycle": cycler(color=OKABE_ITO) + cycler(linestyle=LINE_STYLES),
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 100,
     "axes.grid": True,
@@ -24,7 +31,7 @@ def setup_notebook(seed=None):
     default 0) that every seed of ``course_utils`` is shifted by, seeds Python's, NumPy's
     and TensorFlow's random generators from it, makes TensorFlow ops deterministic,
     silences TensorFlow's Python-side logger below errors and applies the course's plot
-    style. A course seed other than 0 is announced, so a rerolled run says so.
+    style (a colour-blind-safe palette with a line style per colour). A course seed other than 0 is announced, so a rerolled run says so.
 
         >>> setup_notebook(seed=0)
         >>> import numpy as np; float(np.random.rand()) == 0.5488135039273248
