@@ -8,6 +8,6 @@ Importing the package imports TensorFlow quietly (see ``_quiet_tf``), so import
 """
 
 from course_utils._quiet_tf import tf  # noqa: F401  (import first: it mutes TF's start-up logs)
-from course_utils.setup import setup_notebook
+from course_utils.notebook_setup import setup_notebook
 
 __all__ = ["setup_notebook"]

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from course_utils.figures import show
-from course_utils.setup import LINE_STYLES, OKABE_ITO, PLOT_STYLE
+from course_utils.notebook_setup import LINE_STYLES, OKABE_ITO, PLOT_STYLE
 
 ROOT = Path(__file__).resolve().parent.parent
 STORED = sorted(ROOT.glob("notebooks/*.ipynb")) + sorted(ROOT.glob("solutions/*.ipynb"))

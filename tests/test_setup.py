@@ -8,7 +8,7 @@ import pytest
 
 from course_utils import setup_notebook
 from course_utils._quiet_tf import tf
-from course_utils.setup import PLOT_STYLE
+from course_utils.notebook_setup import PLOT_STYLE
 
 
 def draws():
