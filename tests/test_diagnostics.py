@@ -17,6 +17,7 @@ from course_utils.diagnostics import (  # noqa: E402
     preactivation_gradient_norms,
     saturated_fraction,
     trace_layers,
+    two_significant,
 )
 from course_utils.gradients import layer_gradient_norms  # noqa: E402
 from course_utils.models import deep_mlp  # noqa: E402
@@ -127,6 +128,18 @@ def test_magnitude_rounds_to_the_nearest_power_of_ten():
     for bad in (0.0, -1.0, float("nan"), "big"):
         with pytest.raises(ValueError, match="finite number > 0"):
             magnitude(bad)
+
+
+def test_two_significant_is_approx_without_its_sign_so_nbval_compares_it_strictly():
+    from course_utils.approx import approx, is_approx
+
+    for value in (1.5417**29, 0.0023117, 88.85, 2.38, 30, 1.2e-9, -0.04):
+        assert approx(value) == "\u2248" + two_significant(value)
+        assert not is_approx(two_significant(value))
+    assert two_significant(math.sqrt(chi1(4.0)) ** 29) == "2.8e5"  # the growth lessons 00 and 01 quote
+    assert two_significant(float("nan")) == "nan"
+    with pytest.raises(ValueError, match="real number"):
+        two_significant("big")
 
 
 def test_plot_layer_histograms_draws_one_line_per_layer():

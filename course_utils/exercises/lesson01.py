@@ -8,8 +8,9 @@ import math
 
 from scipy.optimize import brentq
 
+from course_utils.approx import approx
 from course_utils.checks import Incorrect, Question, expect_choice, expect_number
-from course_utils.diagnostics import magnitude
+from course_utils.diagnostics import two_significant
 from course_utils.theory import chi1
 
 Q1_SCALE = 2.5  # q1 and q2: the weight scale whose growth is predicted, then measured
@@ -50,7 +51,10 @@ class PredictGrowthPerLayer(Question):
             )
         if not math.isclose(value, expected, rel_tol=0.01):
             raise Incorrect(f"{value:.3g} is not what chi_1 predicts at sigma_w = {Q1_SCALE}; compute chi_1 with chi1().")
-        return f"{expected:.2f} per layer, so about {magnitude(expected**30)}-fold across 30 layers."
+        return (
+            f"{expected:.2f} per layer, so sqrt(chi_1)**29 = {two_significant(expected**29)}-fold across the 29 steps "
+            "from h_29 down to h_0 of a 30-layer network."
+        )
 
 
 class MeasureGrowthPerLayer(Question):
@@ -78,7 +82,8 @@ class MeasureGrowthPerLayer(Question):
                 f"(depth 30, width 64, weight_scale={Q1_SCALE}) and that you fit the whole profile."
             )
         return (
-            f"measured {value:.2f} per layer against sqrt(chi_1) = {expected:.2f}: "
+            f"measured {approx(value)} per layer against sqrt(chi_1) = {expected:.2f} "
+            f"({approx(value / expected - 1.0, percent=True)} off): "
             "a width-64 network is already close to the infinite-width theory."
         )
 
@@ -121,7 +126,7 @@ class LargestScaleForDepth(Question):
                 f"||dL/dh|| at the input side over the output side of a depth-{Q3_DEPTH} network built at max_scale."
             )
         return (
-            f"sigma_w = {expected:.2f}, and the {Q3_DEPTH}-layer network measured about {growth:.0f}-fold. The "
+            f"sigma_w = {expected:.2f}, and the {Q3_DEPTH}-layer network measured {approx(growth)}-fold. The "
             "deeper the network, the closer to sigma_w = 1 it must start."
         )
 
@@ -145,8 +150,9 @@ class WhatExplodes(Question):
         if choice in self._wrong:
             raise Incorrect(self._wrong[choice])
         return (
-            "saturation by itself vanishes gradients (the trained baseline shows it: almost every unit saturated, "
-            "input-side gradients ~0); the explosion is the weight scale outgrowing it."
+            "saturation by itself vanishes gradients (the trained baseline shows it in every run: about 9 units in 10 "
+            "saturated, input-side gradients at least 100 times smaller than at the output side); the explosion is "
+            "the weight scale outgrowing it."
         )
 
 
