@@ -1,7 +1,8 @@
 """Exercise checks in the style of Kaggle Learn: ``q1.check(answer)``, ``q1.hint()``, ``q1.solution()``.
 
-A lesson's exercises live in ``course_utils.exercises.lessonNN`` as ``Question``
-subclasses. ``check`` never raises: it shows one line that starts with
+A lesson's exercises live in ``course_utils.exercises.lessonNN``: the common shapes
+declared as data (``MultipleChoice``, ``NumericAnswer``), the rest as ``Question``
+subclasses with their own ``grade``. ``check`` never raises: it shows one line that starts with
 ``Correct:``, ``Incorrect:`` or ``Not attempted yet:``, in green, red or blue in
 JupyterLab (an HTML form, as Kaggle Learn shows it) and as that plain line
 everywhere else (the text that nbval compares).
@@ -156,3 +157,81 @@ def expect_choice(value, name, choices):
         allowed = ", ".join(repr(c) for c in choices)
         raise Incorrect(f"{name} should be one of {allowed}, got {value!r}.")
     return value
+
+
+def expect_built_model(model, name="model"):
+    """``model`` if it is a built ``keras.Model``; else raise ``Incorrect`` saying which of the two it is not."""
+    import keras  # here, not at the top: the checks of lessons without Keras stay light
+
+    if not isinstance(model, keras.Model):
+        raise Incorrect(f"{name} should be a Keras model, got {type(model).__name__}.")
+    if not model.built:
+        raise Incorrect(f"{name} was never built: give it an Input layer (the course's builders do) or call it on data.")
+    return model
+
+
+class MultipleChoice(Question):
+    """A multiple choice declared as data: the right option, and for each wrong one what is wrong with it.
+
+    Options are letters or words; a string answer is matched without regard to case or
+    surrounding spaces (one rule for every lesson).
+
+        >>> q = MultipleChoice("b", correct="the global norm keeps the direction.",
+        ...                    wrong={"a": "clipnorm scales each variable on its own.", "c": "clipvalue clips each number."})
+        >>> q.check(" B ")
+        Correct: the global norm keeps the direction.
+        >>> q.check("a")
+        Incorrect: clipnorm scales each variable on its own.
+        >>> q.check("e")
+        Incorrect: answer should be one of 'a', 'b', 'c', got 'e'.
+    """
+
+    def __init__(self, answer, correct, wrong, hints=(), solution_text=""):
+        super().__init__()
+        self.options = tuple(sorted({_option(answer), *map(_option, wrong)}))
+        self.answer, self.correct, self.wrong = _option(answer), correct, {_option(k): v for k, v in wrong.items()}
+        self.hints, self.solution_text = tuple(hints), solution_text
+
+    def grade(self, answer):
+        choice = expect_choice(_option(answer), "answer", self.options)
+        if choice != self.answer:
+            raise Incorrect(self.wrong[choice])
+        return self.correct
+
+
+def _option(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class NumericAnswer(Question):
+    """A number declared as data: the expected value, a relative tolerance, and known wrong values ("traps").
+
+    ``expected`` may be a function of no arguments, for a value computed when the answer
+    is checked. A trap is a value a typical mistake produces, with the message for it;
+    traps are tested before the expected value.
+
+        >>> q = NumericAnswer(2.24, tolerance=0.05, name="the norm", correct="sqrt(5): the clipped norm is at most c per variable.",
+        ...                   traps={1.0: "that is the bound for one variable: there are five."})
+        >>> q.check(2.2)
+        Correct: sqrt(5): the clipped norm is at most c per variable.
+        >>> q.check(1)
+        Incorrect: that is the bound for one variable: there are five.
+        >>> q.check(3)
+        Incorrect: the norm is too large.
+    """
+
+    def __init__(self, expected, tolerance, correct, traps=None, name="answer", hints=(), solution_text=""):
+        super().__init__()
+        self.expected, self.tolerance, self.correct = expected, tolerance, correct
+        self.traps, self.name = dict(traps or {}), name
+        self.hints, self.solution_text = tuple(hints), solution_text
+
+    def grade(self, answer):
+        value = expect_number(answer, self.name)
+        for trap, message in self.traps.items():
+            if math.isclose(value, trap, rel_tol=self.tolerance):
+                raise Incorrect(message)
+        expected = self.expected() if callable(self.expected) else self.expected
+        if not math.isclose(value, expected, rel_tol=self.tolerance):
+            raise Incorrect(f"{self.name} is too {'large' if value > expected else 'small'}.")
+        return self.correct

@@ -91,3 +91,36 @@ def test_feedback_renders_in_its_own_colour_and_escapes_the_message():
         assert Feedback.COLOURS[status] in html and "x &lt; 1 &amp; y" in html
         assert Feedback.PREFIXES[status] in html  # the word says it too, for readers who do not see the colour
     assert repr(Feedback("correct", "fine.")) == str(Feedback("correct", "fine.")) == "Correct: fine."
+
+
+def test_multiple_choice_one_case_rule_for_every_lesson():
+    from course_utils.checks import MultipleChoice
+
+    q = MultipleChoice("C", correct="right.", wrong={"A": "not A.", "b": "not B."})
+    for answer in ("C", "c", " c\n"):
+        assert q.feedback(answer).status == "correct"
+    assert str(q.feedback("B")) == "Incorrect: not B."
+    assert q.feedback(3).status == "incorrect" and q.feedback(____).status == "blank"
+
+
+def test_numeric_answer_traps_tolerance_and_computed_expectations():
+    from course_utils.checks import NumericAnswer
+
+    q = NumericAnswer(lambda: 10.0, tolerance=0.1, correct="ten.", traps={1.0: "off by a factor of ten."}, name="x")
+    assert q.feedback(10.5).status == "correct"
+    assert str(q.feedback(1.05)) == "Incorrect: off by a factor of ten."
+    assert str(q.feedback(12)) == "Incorrect: x is too large." and str(q.feedback(8)) == "Incorrect: x is too small."
+    assert "should be a number" in q.feedback("10").message
+
+
+def test_expect_built_model_says_what_is_missing():
+    import keras
+
+    from course_utils.checks import expect_built_model
+
+    built = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert expect_built_model(built) is built
+    with pytest.raises(Incorrect, match="should be a Keras model"):
+        expect_built_model("model")
+    with pytest.raises(Incorrect, match="never built"):
+        expect_built_model(keras.Sequential([keras.layers.Dense(1)]))
