@@ -24,6 +24,7 @@ import numpy as np
 from course_utils import baselines
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int
+from course_utils.approx import approx
 from course_utils.data import load_digits
 from course_utils.gradients import GradientLog, default_loss, train_with_step, training_step
 
@@ -239,12 +240,13 @@ def techniques_for(problem):
 
 @dataclass
 class Run:
-    """One seed of one technique: its gradient log, final score (NaN if it diverged) and wall time."""
+    """One seed of one technique: its gradient log, final score (NaN if it diverged), wall time and final weights."""
 
     seed: int
     log: GradientLog
     score: float
     seconds: float  # wall time: loading the seed's initial weights, training and scoring
+    weights: list = None  # model.get_weights() after training: load them into build(problem, seed)'s model
 
 
 @dataclass
@@ -303,7 +305,7 @@ def run_technique(problem, build, seeds, name=None):
     here, and ``train_with_gradient_log`` traces afresh on every call; so the step is
     traced once per technique, and each seed loads its freshly built initial weights
     and optimizer state into that one traced model. A run that diverges is scored NaN;
-    the others on the problem's test set.
+    the others on the problem's test set. Each run keeps its final weights (``Run.weights``).
     """
     seeds = list(seeds)
     if not seeds:
@@ -332,7 +334,7 @@ def run_technique(problem, build, seeds, name=None):
             x, y, problem.epochs, problem.batch_size, seed=seed,
         )
         score = float("nan") if log.diverged else problem.score(model, *problem.test)
-        runs.append(Run(seed, log, score, time.perf_counter() - start))
+        runs.append(Run(seed, log, score, time.perf_counter() - start, model.get_weights()))
     step_ops = len(traced.graph.get_operations())
     return Result(name or getattr(build, "__name__", "technique"), problem, runs, trace_seconds, step_ops)
 
@@ -360,14 +362,15 @@ def magnitude(value):
     return f"~1e{round(math.log10(value))}"
 
 
-SCORE_DECIMALS = 1  # the table rounds scores to 0.1: coarse, so float noise cannot change what it prints
-
-
 def format_table(results):
-    """The sweep's results as a text table: diverged runs, max raw gradient norm, final score.
+    """The sweep's results as a text table: NaN runs, largest raw gradient norm, final score.
 
-    Coarse on purpose: counts, powers of ten, and the score's median and range over
-    seeds to one decimal. ``rounding_margins`` says how far these are from flipping.
+    Every number in it is measured, so it prints through ``approx`` (``≈`` and 2
+    significant figures): the counts and values change with ``COURSE_SEED`` and the
+    machine, and the nbval sanitizer masks them. Only the first two columns are aligned:
+    padding after a value whose width changes from run to run would itself change.
+    The score is the median over seeds, then the worst and best seed; a technique with a
+    run that reached NaN gets no score summary (the score plot shows its finite runs).
     Wall time is left out (it changes from run to run): plot it with ``plot_wall_time``.
     """
     results = list(results.values()) if isinstance(results, dict) else list(results)
@@ -375,33 +378,17 @@ def format_table(results):
         raise ValueError("no results to tabulate")
     score_name = results[0].problem.score_name
     width = max(len("technique"), *(len(r.technique) for r in results))
-    header = f"{'technique':<{width}}  diverged  max raw grad norm  {score_name}: median (range)"
+    header = f"{'technique':<{width}}  NaN runs  largest raw gradient norm · {score_name}: median (worst to best)"
     rows = []
     for r in results:
-        score = "- (every run NaN)" if not r.scores.size else f"{r.score_median:.{SCORE_DECIMALS}f} ({r.score_range:.{SCORE_DECIMALS}f})"
-        rows.append(f"{r.technique:<{width}}  {f'{r.diverged}/{len(r.runs)}':<8}  {magnitude(r.max_grad_norm):<17}  {score}")
+        if r.diverged:
+            score = "- (a run reached NaN)"
+        else:
+            worst, best = (r.scores.min(), r.scores.max()) if r.problem.higher_is_better else (r.scores.max(), r.scores.min())
+            score = f"{approx(r.score_median)} ({approx(worst)} to {approx(best)})"
+        count = f"{approx(r.diverged)}/{len(r.runs)}"
+        rows.append(f"{r.technique:<{width}}  {count:<8}  {approx(r.max_grad_norm)} · {score}")
     return "\n".join([header, "-" * len(header), *rows])
-
-
-def rounding_margins(results):
-    """How far the printed table is from changing: ``(score margin, norm margin in decades)``.
-
-    The score margin is the smallest distance from a printed median or range to the
-    point where its rounding to ``SCORE_DECIMALS`` would flip; the norm margin the same
-    for the powers of ten, in decades. Small margins mean a tiny numerical difference
-    (another CPU, another TensorFlow build) could change the printed table.
-    """
-    results = list(results.values()) if isinstance(results, dict) else list(results)
-    step = 10.0**-SCORE_DECIMALS
-    scores = [value for r in results if r.scores.size for value in (r.score_median, r.score_range)]
-    exponents = [math.log10(r.max_grad_norm) for r in results if math.isfinite(r.max_grad_norm) and r.max_grad_norm > 0]
-
-    def distance_to_edge(value, unit):  # edges sit half a unit between printed values
-        return abs((value / unit) % 1.0 - 0.5) * unit
-
-    score_margin = min((distance_to_edge(v, step) for v in scores), default=float("inf"))
-    norm_margin = min((distance_to_edge(e, 1.0) for e in exponents), default=float("inf"))
-    return score_margin, norm_margin
 
 
 def _color(name):

@@ -10,13 +10,14 @@ import keras
 import numpy as np
 
 from course_utils import baselines, compare
+from course_utils.approx import approx
 from course_utils.checks import Incorrect, Question, expect_choice, expect_number
 
 # q1: symptoms (what a gradient log shows) and the fixes to choose from
 SYMPTOMS = {
-    "A": "RNN: the loss looks fine for 20 steps, then NaN; on the way the raw gradient norm grew from about 1e1 past 1e10.",
-    "B": "deep tanh MLP: never NaN, accuracy stuck at chance; its largest raw gradient norm (about 1e2) came at step 0, "
-    "then the norm collapsed to about 1.",
+    "A": "RNN: the loss looks fine for 20 steps, then NaN; on the way the raw gradient norm grew from about 20 past 1e10.",
+    "B": "deep tanh MLP: never NaN, accuracy stuck at chance; its raw gradient norm started at about 100, "
+    "then collapsed to about 1.",
     "C": "the RNN of symptom A with an L2 penalty on its weights: it still reaches NaN.",
 }
 FIXES = {
@@ -28,14 +29,14 @@ FIXES = {
 _FIX_FOR = {"A": "a", "B": "c", "C": "a"}
 _NOT_MEASURED = "the sweep never changed the batch size: pick a fix the table measured"
 _WHY_NOT = {
-    ("A", "b"): "in the sweep, the RNN with L2 alone reached NaN in every seed",
-    ("A", "c"): "the RNN has no hidden Dense layers for He-ReLU or BatchNorm to change; which RNN rows have 0/3 diverged?",
+    ("A", "b"): "in the sweep, the gradient of the RNN with L2 alone still exploded in every seed",
+    ("A", "c"): "the RNN has no hidden Dense layers for He-ReLU or BatchNorm to change; which RNN rows have no NaN runs?",
     ("A", "d"): _NOT_MEASURED,
-    ("B", "a"): "clipnorm kept the MLP's gradient near 1e2 and its accuracy near 0.2: it caps the update, the network "
-    "stays badly scaled",
+    ("B", "a"): "clipnorm kept the MLP's raw gradient as large as the baseline's and its accuracy below 0.3: it caps "
+    "the update, the network stays badly scaled",
     ("B", "b"): "L2 left the MLP at chance",
     ("B", "d"): _NOT_MEASURED,
-    ("C", "b"): "the L2 penalty is already there, and on its own it did not stop the NaN",
+    ("C", "b"): "the L2 penalty is already there, and on its own it did not stop the explosion",
     ("C", "c"): "the RNN has no hidden Dense layers for He-ReLU or BatchNorm to change; what made 'L2 + ...' finite?",
     ("C", "d"): _NOT_MEASURED,
 }
@@ -50,14 +51,14 @@ RAW_NORM_CHOICES = {
 
 CLIPPING_CHOICES = ("clipnorm", "global_clipnorm", "neither")  # q3: which clipping helps the deep MLP more
 RATIO_RANGE = (0.5, 3.0)  # q4: clipnorm's largest raw norm over the baseline's: "the same order of magnitude"
-MAX_HE_NORM = 30.0  # q5: a He-ReLU network's largest raw gradient norm stays well below the baseline's ~1e2
+MAX_HE_NORM = 30.0  # q5: a He-ReLU network's largest raw gradient norm stays well below the baseline's (about 100)
 MIN_ACCURACY = 0.3  # q5: ... and it learns within the lesson's budget
 
 
 class SymptomToFix(Question):
     hints = (
-        "Each symptom matches a row of lesson 07's decision guide. Which technique rows of the tables have 0/3 "
-        "diverged for the RNN, and which learn for the MLP?",
+        "Each symptom matches a row of lesson 07's decision guide. Which technique rows of the tables have no NaN "
+        "runs for the RNN, and which learn for the MLP?",
         "NaN after a growing gradient is a feedback loop between updates and gradients; a stuck network with no NaN "
         "is a network whose forward pass is badly scaled.",
     )
@@ -118,7 +119,7 @@ def measured_winner(results):
 
 class ClipnormOrGlobal(Question):
     hints = (
-        "The deep MLP's raw gradient is about 1e2 and, in lesson 01, far larger in the input-side layers than in the "
+        "The deep MLP's raw gradient starts at about 100 and, in lesson 01, is far larger in the input-side layers than in the "
         "output layer. `global_clipnorm` divides *every* variable's gradient by the same factor; `clipnorm` only "
         "shrinks the variables whose own norm is above 1.",
         "After global clipping to norm 1, how large is the output layer's share of the update?",
@@ -151,12 +152,13 @@ class RawNormRatio(Question):
         if value <= 0:
             raise Incorrect("a ratio of two norms is positive.")
         if value < low:
-            raise Incorrect(f"{value:.2g} says clipping lowered the logged norm. The log holds raw gradients: check that "
+            raise Incorrect(f"{approx(value)} says clipping lowered the logged norm. The log holds raw gradients: check that "
                             "you divided the clipnorm row's max_grad_norm by the baseline's.")
         if value > high:
-            raise Incorrect(f"{value:.2g} is far from 1. Did you compare the *largest* norms (max_grad_norm)? Typical "
+            raise Incorrect(f"{approx(value)} is far from 1. Did you compare the *largest* norms (max_grad_norm)? Typical "
                             "norms differ a lot, because the baseline's gradient collapses after its first step.")
-        return "the same order of magnitude: clipping bounded the updates, while the raw gradient stayed as large as the baseline's."
+        return (f"{approx(value)}, the same order of magnitude: clipping bounded the updates, while the raw gradient stayed as "
+                "large as the baseline's.")
 
 
 def _activations(model):
@@ -195,7 +197,7 @@ class HeReluClipnorm(Question):
         fan_in = first.kernel.shape[0]
         scale = float(np.std(first.kernel.numpy())) * math.sqrt(fan_in)
         if abs(scale / compare.HE_SCALE - 1.0) > 0.2:
-            raise Incorrect(f"the first kernel is drawn at sigma_w = {scale:.2g}; He initialisation for ReLU is "
+            raise Incorrect(f"the first kernel is drawn at sigma_w {approx(scale)}; He initialisation for ReLU is "
                             "sigma_w = sqrt(2) (weight_scale=compare.HE_SCALE).")
         if optimizer.global_clipnorm is not None:
             raise Incorrect("that is global_clipnorm: this exercise asks for clipnorm, each variable clipped on its own.")
@@ -208,12 +210,13 @@ class HeReluClipnorm(Question):
         if result.diverged:
             raise Incorrect(f"{result.diverged} of {len(result.runs)} runs reached NaN.")
         if result.max_grad_norm > MAX_HE_NORM:
-            raise Incorrect(f"a raw gradient norm reached {result.max_grad_norm:.2g}: is the function's network really "
+            raise Incorrect(f"a raw gradient norm reached {approx(result.max_grad_norm)}: is the function's network really "
                             "the He-ReLU one?")
         if result.score_median < MIN_ACCURACY:
-            raise Incorrect(f"the median test accuracy is {result.score_median:.2f}: the network did not learn.")
-        return (f"no NaN in {len(result.runs)}/{len(result.runs)} seeds, the largest raw gradient norm stays near 1e1 and "
-                "the network learns: with the cause fixed, clipping is a cheap safety net.")
+            raise Incorrect(f"the median test accuracy is {approx(result.score_median)}: the network did not learn.")
+        return (f"no NaN in {len(result.runs)}/{len(result.runs)} seeds, the largest raw gradient norm is "
+                f"{approx(result.max_grad_norm)} and the median test accuracy {approx(result.score_median)}: with the cause "
+                "fixed, clipping is a cheap safety net.")
 
 
 q1 = SymptomToFix()
