@@ -1,0 +1,38 @@
+"""One source for each solution: ``qK.solution()`` shows the code of the solution notebook's marked block.
+
+For every code cell of ``solutions/NN_*.ipynb`` that checks one question (``qK.check(...)``), the code lines
+between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (comments and blank lines aside) must be the code lines
+of ``course_utils.exercises.lessonNN.qK.solution_text``: a changed solution cannot leave its text behind.
+"""
+
+import importlib
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r"^[ \t]*# BEGIN SOLUTION\n(.*?)^[ \t]*# END SOLUTION", re.M | re.S)
+CHECKED = re.compile(r"\b(q\d+)\.check\(")
+
+
+def code_lines(text):
+    return [line.rstrip() for line in textwrap.dedent(text).splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def solution_blocks():
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        module = importlib.import_module(f"course_utils.exercises.lesson{path.name[:2]}")
+        for cell in nbformat.read(path, as_version=4).cells:
+            blocks = BLOCK.findall(cell.source) if cell.cell_type == "code" else []
+            questions = set(CHECKED.findall(cell.source))
+            if blocks and len(questions) == 1:
+                name = questions.pop()
+                yield pytest.param(getattr(module, name), "".join(blocks), id=f"{path.stem}-{name}")
+
+
+@pytest.mark.parametrize("question, block", solution_blocks())
+def test_solution_text_is_the_solution_notebooks_block(question, block):
+    assert code_lines(question.solution_text) == code_lines(block)
