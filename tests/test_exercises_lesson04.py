@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from course_utils._quiet_tf import tf
+from course_utils.approx import approx
 from course_utils.checks import ____
 from course_utils.data import load_digits
 from course_utils.exercises.lesson04 import q1, q2, q3, q4
@@ -43,6 +44,8 @@ def solution_norms(model):
 def test_q2_gradient_split_at_step_zero(penalised_mlp):
     data_norm, penalty_norm, penalty = solution_norms(penalised_mlp)
     assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", "times smaller than the data loss's")
+    ratio = approx(data_norm / penalty_norm)  # the measured ratio, in the printed form of measured values
+    assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", f"gradient is {ratio} times smaller")
     assert_feedback(q2.feedback(penalised_mlp, tf.constant(data_norm), np.float32(penalty_norm)), "correct")
     assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty), "incorrect", "the penalty's value")
     assert_feedback(q2.feedback(penalised_mlp, data_norm, 2 * penalty_norm), "incorrect", "not the norm of the gradient of")

@@ -6,28 +6,20 @@
 * ``q4``: how many SGD steps weight decay alone needs to shrink the recurrent matrix from 1.5 to 1 (a number).
 
     >>> q1.check("B")
-    Correct: the penalty adds 2 * 0.01 * W (norm ~3.5) to a gradient of norm ~1e5: invisible, and the first step is the same.
+    Correct: the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: invisible, and the first step is the same.
 """
 
 import math
 
-import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.approx import approx
+from course_utils.checks import Incorrect, Question, expect_built_model, expect_choice, expect_number
 from course_utils.data import load_digits
 from course_utils.regularization import gradient_split, recurrent_kernel
 
 LEARNING_RATE, STRENGTH, SIGMA_START, SIGMA_TARGET = 0.1, 0.01, 1.5, 1.0
-
-
-def _expect_built_model(model, name):
-    if not isinstance(model, keras.Model):
-        raise Incorrect(f"{name} should be a Keras model, got {type(model).__name__}.")
-    if not model.built:
-        raise Incorrect(f"{name} was never built: give it an Input layer (the course's builders do) or call it on data.")
-    return model
 
 
 class StepZeroPrediction(Question):
@@ -35,9 +27,9 @@ class StepZeroPrediction(Question):
 
     hints = (
         "The L2 penalty's gradient is 2 * 0.01 * W, added to the data loss's gradient. How big is each?",
-        "The kernels' norm is about 180; the data gradient's norm at step 0 is about 1e5 (lesson 01).",
+        "The kernels' norm is about 180; the data gradient's norm at step 0 is of the order of 10^5 (lesson 01).",
     )
-    solution_text = 'answer = "B"  # the penalty adds 2 * 0.01 * W, norm ~3.5, to a gradient of norm ~1e5'
+    solution_text = 'answer = "B"  # the penalty adds 2 * 0.01 * W, norm about 3.5, to a data gradient of the order of 10^5'
     _wrong = {
         "A": "the penalty does not scale the data gradient: it *adds* its own gradient, 2 * lambda * W, to it.",
         "C": "the penalty adds 2 * lambda * W to the gradient: compare its size with the data gradient's.",
@@ -49,7 +41,10 @@ class StepZeroPrediction(Question):
         expect_choice(answer, "answer", ("A", "B", "C"))
         if answer in self._wrong:
             raise Incorrect(self._wrong[answer])
-        return "the penalty adds 2 * 0.01 * W (norm ~3.5) to a gradient of norm ~1e5: invisible, and the first step is the same."
+        return (
+            "the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: "
+            "invisible, and the first step is the same."
+        )
 
 
 class GradientSplitAtStepZero(Question):
@@ -71,7 +66,7 @@ class GradientSplitAtStepZero(Question):
     )
 
     def grade(self, model, data_norm, penalty_norm):
-        _expect_built_model(model, "model")
+        expect_built_model(model, "model")
         if not model.losses:
             raise Incorrect("model has no weight penalty: build it with kernel_regularizer=keras.regularizers.l2(0.01).")
         data_norm = expect_number(data_norm, "data_norm")
@@ -87,8 +82,8 @@ class GradientSplitAtStepZero(Question):
                 "data_norm is not the norm of the data loss's gradient on the whole training set "
                 "(x_train, y_train), in training mode."
             )
-        orders = round(math.log10(expected.data_norm / expected.penalty_norm))
-        return f"the penalty's gradient is about 1e{orders} times smaller than the data loss's: it cannot tame this step."
+        ratio = expected.data_norm / expected.penalty_norm
+        return f"the penalty's gradient is {approx(ratio)} times smaller than the data loss's: it cannot tame this step."
 
 
 class RecurrentPenalty(Question):
@@ -101,7 +96,7 @@ class RecurrentPenalty(Question):
     solution_text = "rnn = baselines.rnn_baseline(recurrent_regularizer=keras.regularizers.l2(0.01))"
 
     def grade(self, model):
-        _expect_built_model(model, "rnn")
+        expect_built_model(model, "rnn")
         matrix = recurrent_kernel(model)
         if matrix is None:
             raise Incorrect("rnn has no recurrent layer: start from baselines.rnn_baseline().")
@@ -140,7 +135,7 @@ class DecaySteps(Question):
             raise Incorrect("that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.")
         return (
             f"about {round(expected)} steps, 1.6 epochs of the baseline, if the data gradient did not push back; "
-            "in lesson 04 it does, and sigma_max took longer to cross 1."
+            "in lesson 04 it does, and sigma_max took longer than that to cross 1."
         )
 
 
