@@ -17,6 +17,8 @@ import math
 import numbers
 import re
 
+import numpy as np
+
 SIGN = "≈"
 SIGNIFICANT_DIGITS = 2
 # Plain decimals between these bounds (0.0012, 4500), powers of ten outside them (3.4e5, 1.2e-9).
@@ -50,6 +52,27 @@ def approx(value, percent=False):
         return f"{SIGN}{rounded:.{decimals}f}{suffix}"
     mantissa = rounded / 10.0**exponent
     return f"{SIGN}{mantissa:.{SIGNIFICANT_DIGITS - 1}f}e{exponent}{suffix}"
+
+
+def median_and_range(values, percent=False):
+    """The median and the range of a few runs' results, each in ``approx``'s form.
+
+        >>> median_and_range([0.074, 0.15, 0.13])
+        '≈0.13 (range ≈0.074 to ≈0.15)'
+        >>> median_and_range([0.51, 0.55, 0.41], percent=True)
+        '≈51% (range ≈41% to ≈55%)'
+
+    A NaN among ``values`` (a run that diverged) makes the median and the range ``nan``:
+    count diverged runs separately.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"median_and_range needs a non-empty list of numbers, got {values.shape} values")
+    if np.any(np.isnan(values)):
+        nan = approx(float("nan"))
+        return f"{nan} (range {nan} to {nan})"
+    low, median, high = (float(v) for v in (values.min(), np.median(values), values.max()))
+    return f"{approx(median, percent)} (range {approx(low, percent)} to {approx(high, percent)})"
 
 
 def is_approx(text):

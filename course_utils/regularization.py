@@ -6,7 +6,7 @@ These helpers measure what the penalty does: how its gradient compares with the 
 loss's (``gradient_split``), and how the weights evolve over training
 (``train_tracking_weights``: the norm of all kernels and, for a recurrent network,
 the largest singular value of the recurrent matrix). A single training run is chaotic,
-so the lesson repeats each run over a few seeds and prints ``median_and_range``.
+so the lesson repeats each run over a few seeds and prints ``approx.median_and_range``.
 
     >>> import keras
     >>> from course_utils.models import simple_rnn
@@ -24,7 +24,6 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
-from course_utils.approx import approx
 from course_utils.gradients import default_loss, require_built_model, train_with_step, training_step
 
 KERNEL_NAMES = ("kernel", "recurrent_kernel")
@@ -59,27 +58,6 @@ def largest_singular_value(matrix):
     if not np.all(np.isfinite(matrix)):
         return float("nan")
     return float(np.linalg.svd(matrix, compute_uv=False)[0])
-
-
-def median_and_range(values, percent=False):
-    """The median and the range of a few runs' results, each in ``approx``'s form.
-
-        >>> median_and_range([0.074, 0.15, 0.13])
-        '≈0.13 (range ≈0.074 to ≈0.15)'
-        >>> median_and_range([0.51, 0.55, 0.41], percent=True)
-        '≈51% (range ≈41% to ≈55%)'
-
-    A NaN among ``values`` (a run that diverged) makes the median and the range ``nan``:
-    count diverged runs separately.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"median_and_range needs a non-empty list of numbers, got {values.shape} values")
-    if np.any(np.isnan(values)):
-        nan = approx(float("nan"))
-        return f"{nan} (range {nan} to {nan})"
-    low, median, high = (float(v) for v in (values.min(), np.median(values), values.max()))
-    return f"{approx(median, percent)} (range {approx(low, percent)} to {approx(high, percent)})"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from course_utils.approx import APPROX_PATTERN, approx, is_approx
+from course_utils.approx import APPROX_PATTERN, approx, is_approx, median_and_range
 
 SANITIZE_FILE = Path(__file__).parent / "nbval_sanitize.cfg"
 
@@ -40,3 +40,13 @@ def test_the_nbval_sanitizer_masks_exactly_the_approx_form():
     text = SANITIZE_FILE.read_text(encoding="ascii")  # ASCII: nbval reads it in the locale's encoding
     assert get_sanitize_patterns(text) == [(APPROX_PATTERN, "(approx)")]
     assert not is_approx("3.4e5") and not is_approx("~1e6") and not is_approx("≈")
+
+
+def test_median_and_range_prints_a_few_runs_in_the_approximate_form():
+    assert median_and_range([0.1315, 0.0738, 0.1528]) == "≈0.13 (range ≈0.074 to ≈0.15)"
+    assert median_and_range([34, 33, 60]) == "≈34 (range ≈33 to ≈60)"
+    assert median_and_range([0.512, 0.551, 0.411], percent=True) == "≈51% (range ≈41% to ≈55%)"
+    assert median_and_range([2.0]) == "≈2.0 (range ≈2.0 to ≈2.0)"
+    assert median_and_range([0.1, float("nan")]) == "nan (range nan to nan)"
+    with pytest.raises(ValueError, match="non-empty"):
+        median_and_range([])

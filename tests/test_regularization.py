@@ -9,7 +9,6 @@ from course_utils.regularization import (
     kernel_norm,
     kernels,
     largest_singular_value,
-    median_and_range,
     recurrent_kernel,
     train_tracking_weights,
 )
@@ -111,13 +110,3 @@ def test_tracking_rejects_bad_arguments(digits):
         train_tracking_weights(small_mlp(), *digits, keras.optimizers.SGD(0.1), 1, 32, every=0)
     with pytest.raises(ValueError, match="optimizer"):
         train_tracking_weights(small_mlp(), *digits, "sgd", 1, 32)
-
-
-def test_median_and_range_prints_a_few_runs_in_the_approximate_form():
-    assert median_and_range([0.1315, 0.0738, 0.1528]) == "≈0.13 (range ≈0.074 to ≈0.15)"
-    assert median_and_range([34, 33, 60]) == "≈34 (range ≈33 to ≈60)"
-    assert median_and_range([0.512, 0.551, 0.411], percent=True) == "≈51% (range ≈41% to ≈55%)"
-    assert median_and_range([2.0]) == "≈2.0 (range ≈2.0 to ≈2.0)"
-    assert median_and_range([0.1, float("nan")]) == "nan (range nan to nan)"
-    with pytest.raises(ValueError, match="non-empty"):
-        median_and_range([])
