@@ -39,10 +39,15 @@ def recurrent_layer(model):
 def recurrent_singular_values(model):
     """Singular values of the recurrent kernel U, largest first.
 
+    A kernel that holds NaN or infinite values (after a diverged training run) has no
+    singular values: the result is then all NaN, instead of an error from the SVD.
+
         >>> recurrent_singular_values(simple_rnn(units=4, timesteps=5, recurrent_scale=1.5)).round(3)  # doctest: +SKIP
         array([1.5, 1.5, 1.5, 1.5])
     """
     kernel = recurrent_layer(model).cell.recurrent_kernel.numpy()
+    if not np.all(np.isfinite(kernel)):
+        return np.full(min(kernel.shape), np.nan)
     return np.linalg.svd(kernel, compute_uv=False)
 
 

@@ -48,6 +48,25 @@ def test_q4_shortest_exploding_sequence():
     assert_feedback(q4.feedback(2), "incorrect", "stays finite")
 
 
+def test_q4_is_measured_under_the_course_seed_in_force():
+    from course_utils.exercises.lesson02 import explodes_in_one_epoch
+    from course_utils.seeding import current_course_seed, set_course_seed
+
+    before = current_course_seed()
+    try:
+        for seed in (1, 2):
+            set_course_seed(seed)
+            assert not explodes_in_one_epoch(2) and explodes_in_one_epoch(3)
+            assert_feedback(q4.feedback(3), "correct", "T = 3")
+    finally:
+        set_course_seed(before)
+
+
+def test_q3_prints_the_measured_rate_in_the_approximate_form():
+    message = q3.feedback(1.17).message
+    assert "≈1.2 per step" in message and "sqrt(chi_1(2.0)) = 1.17" in message
+
+
 def test_q4_rejects_malformed_answers_without_training():
     assert_feedback(q4.feedback(3.0), "incorrect", "whole number", "float")
     assert_feedback(q4.feedback("3"), "incorrect", "whole number", "str")

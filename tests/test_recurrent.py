@@ -63,6 +63,17 @@ def test_pascanu_bound_holds_and_orthogonal_init_sets_every_singular_value():
         assert all(norm <= scale**d * (1 + 1e-6) for d, norm in enumerate(norms))
 
 
+def test_singular_values_of_a_diverged_kernel_are_nan_not_an_error():
+    model = tiny_rnn()
+    kernel = model.get_layer("rnn").cell.recurrent_kernel
+    for bad in (np.nan, np.inf):
+        broken = kernel.numpy()
+        broken[0, 0] = bad
+        kernel.assign(broken)
+        values = recurrent_singular_values(model)
+        assert values.shape == (4,) and np.all(np.isnan(values))
+
+
 def test_recurrent_kernel_gradient_matches_a_finite_difference():
     x, y = adding_problem(n=16, timesteps=6)
     model = tiny_rnn()

@@ -11,8 +11,10 @@ import numbers
 import keras
 
 from course_utils import baselines
+from course_utils.approx import approx
 from course_utils.checks import Incorrect, Question, expect_choice, expect_number
 from course_utils.gradients import train_with_gradient_log
+from course_utils.seeding import current_course_seed
 from course_utils.theory import chi1
 
 CHOICES = ("a", "b", "c", "d")
@@ -21,9 +23,16 @@ Q3_RADIUS = 2.0  # q3: the recurrent scale whose per-step growth is measured
 SHORTEST_ALLOWED = 2  # q4: the adding problem needs at least 2 time steps
 
 
-@functools.lru_cache(maxsize=None)  # a deterministic experiment: re-checking an answer need not re-train
 def explodes_in_one_epoch(timesteps):
-    """Does the baseline RNN, on ``adding_data(timesteps)``, reach NaN/Inf in one epoch of plain SGD?"""
+    """Does the baseline RNN, on ``adding_data(timesteps)``, reach NaN/Inf in one epoch of plain SGD?
+
+    Measured under the current ``COURSE_SEED`` (the learner's run), never a stored answer.
+    """
+    return _explodes_in_one_epoch(timesteps, current_course_seed())
+
+
+@functools.lru_cache(maxsize=None)  # a deterministic experiment: re-checking an answer need not re-train
+def _explodes_in_one_epoch(timesteps, course_seed_in_force):
     model = baselines.rnn_baseline(timesteps=timesteps)
     (x, y), _ = baselines.adding_data(timesteps)
     optimizer = keras.optimizers.SGD(learning_rate=baselines.RNN_TRAINING["learning_rate"])
@@ -109,8 +118,8 @@ class MeasureGrowthThroughTime(Question):
                 "whole range of distances d = 1 .. T-1 of one 60-step model."
             )
         return (
-            f"about {value:.2f} per step, far below the bound {Q3_RADIUS} and close to sqrt(chi_1({Q3_RADIUS})) = "
-            f"{mean_field:.2f}, lesson 01's mean-field number."
+            f"{approx(value)} per step, far below the bound {Q3_RADIUS} and close to sqrt(chi_1({Q3_RADIUS})) = "
+            f"{mean_field:.2f}, lesson 01's mean-field number ({approx(value / mean_field - 1, percent=True)} off)."
         )
 
 
