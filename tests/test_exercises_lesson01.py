@@ -70,6 +70,16 @@ def test_q4_what_explodes():
     assert q4.feedback(____).status == "blank"
 
 
+def test_q4_one_case_rule_for_letters():
+    """The course's one rule for a multiple choice: any case, surrounding spaces ignored, right or wrong."""
+    for answer in ("B", "b\n", "  b"):
+        assert_feedback(q4.feedback(answer), "correct", "vanishes")
+    assert_feedback(q4.feedback(" A"), "incorrect", "close to 0")
+    assert_feedback(q4.feedback("D "), "incorrect", "contains phi'")
+    assert_feedback(q4.feedback("e"), "incorrect", "should be one of 'a', 'b', 'c', 'd'")
+    assert_feedback(q4.feedback(""), "incorrect", "should be one of")
+
+
 def test_hints_and_solutions_exist_for_every_question(capsys):
     for question in (q1, q2, q3, q4):
         question.hint()

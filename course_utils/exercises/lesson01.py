@@ -9,14 +9,13 @@ import math
 from scipy.optimize import brentq
 
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, Question, expect_number
 from course_utils.diagnostics import two_significant
 from course_utils.theory import chi1
 
 Q1_SCALE = 2.5  # q1 and q2: the weight scale whose growth is predicted, then measured
 Q3_DEPTH = 50  # q3: the depth of the network ...
 Q3_MAX_GROWTH = 10.0  # ... and the largest growth of the gradient norm across it that is allowed
-CHOICES = ("a", "b", "c", "d")
 
 
 def predicted_growth_per_layer(weight_scale):
@@ -34,7 +33,7 @@ class PredictGrowthPerLayer(Question):
         "Mean-field theory gives chi_1 = sigma_w**2 E[phi'(h)**2]; `chi1(2.5)` computes it for tanh.",
         "chi_1 multiplies the *squared* gradient norm at every layer. What multiplies the norm itself?",
     )
-    solution_text = "growth_per_layer = math.sqrt(chi1(2.5))  # about 1.27 per layer"
+    solution_text = "# about 1.27 per layer\ngrowth_per_layer = math.sqrt(chi1(2.5))"
 
     def grade(self, growth_per_layer):
         value = expect_number(growth_per_layer, "growth_per_layer")
@@ -131,32 +130,24 @@ class LargestScaleForDepth(Question):
         )
 
 
-class WhatExplodes(Question):
-    """Multiple choice (the options are in the exercise notebook): what makes the sigma_w = 4 network explode?"""
-
-    hints = (
-        "What is the derivative of tanh at a saturated unit, where |tanh(h)| is close to 1?",
-        "chi_1 = sigma_w**2 E[phi'(h)**2] is a product: which factor grows with sigma_w and which one shrinks?",
-    )
-    solution_text = 'answer = "b"'
-    _wrong = {
-        "a": "tanh'(h) = 1 - tanh(h)**2 is close to 0 at a saturated unit: it passes almost none of the gradient.",
-        "c": "the data only sets the first layer's input; the growth happens layer after layer inside the network.",
-        "d": "chi_1 = sigma_w**2 E[phi'(h)**2] contains phi' explicitly.",
-    }
-
-    def grade(self, answer):
-        choice = expect_choice(answer.strip().lower() if isinstance(answer, str) else answer, "answer", CHOICES)
-        if choice in self._wrong:
-            raise Incorrect(self._wrong[choice])
-        return (
-            "saturation by itself vanishes gradients (the trained baseline shows it in every run: about 9 units in 10 "
-            "saturated, input-side gradients at least 100 times smaller than at the output side); the explosion is "
-            "the weight scale outgrowing it."
-        )
-
-
 q1 = PredictGrowthPerLayer()
 q2 = MeasureGrowthPerLayer()
 q3 = LargestScaleForDepth()
-q4 = WhatExplodes()
+q4 = MultipleChoice(  # what makes the sigma_w = 4 network explode? (the options are in the exercise notebook)
+    "b",
+    correct=(
+        "saturation by itself vanishes gradients (the trained baseline shows it in every run: about 9 units in 10 "
+        "saturated, input-side gradients at least 100 times smaller than at the output side); the explosion is "
+        "the weight scale outgrowing it."
+    ),
+    wrong={
+        "a": "tanh'(h) = 1 - tanh(h)**2 is close to 0 at a saturated unit: it passes almost none of the gradient.",
+        "c": "the data only sets the first layer's input; the growth happens layer after layer inside the network.",
+        "d": "chi_1 = sigma_w**2 E[phi'(h)**2] contains phi' explicitly.",
+    },
+    hints=(
+        "What is the derivative of tanh at a saturated unit, where |tanh(h)| is close to 1?",
+        "chi_1 = sigma_w**2 E[phi'(h)**2] is a product: which factor grows with sigma_w and which one shrinks?",
+    ),
+    solution_text='answer = "b"',
+)

@@ -14,6 +14,9 @@ exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 
 nb_execution_mode = "off"  # render the stored outputs
 nb_output_stderr = "show"
+# The explorers' widget state would make myst-nb load require.js and the widget embedder from CDNs. They need a
+# live kernel anyway (the lesson says so), so the site shows no widget and fetches nothing from outside.
+nb_ipywidgets_js = {}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 suppress_warnings = ["mystnb.unknown_mime_type"]  # widget views (the explorers) have no static rendering
