@@ -35,23 +35,36 @@ def approx(value, percent=False):
     ``nan`` / ``inf`` without the sign: a run that diverged has no approximate value,
     and the comparison of that word stays strict.
     """
+    text = significant(value, percent)
+    return text if not math.isfinite(float(value)) else SIGN + text
+
+
+def significant(value, percent=False):
+    """An *exact*, deterministic value (a theory prediction) in ``approx``'s layout, without the sign.
+
+    A value that is the same on every machine and seed (e.g. sqrt(chi_1)**29 from numerical
+    integration) prints without ``≈``, so ``pytest --nbval`` keeps comparing it strictly.
+
+        >>> significant(1.5417**29), significant(0.0023), significant(88.9), significant(30)
+        ('2.8e5', '0.0023', '89', '30')
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"approx needs a real number, got {value!r}")
     if isinstance(value, numbers.Integral) and not percent:
-        return f"{SIGN}{int(value)}"
+        return str(int(value))
     value = float(value) * (100.0 if percent else 1.0)
     suffix = "%" if percent else ""
     if not math.isfinite(value):
         return f"{value}{suffix}"
     rounded = float(f"{value:.{SIGNIFICANT_DIGITS - 1}e}")  # round to 2 significant figures first: 9.96 -> 10
     if rounded == 0.0:
-        return f"{SIGN}0{suffix}"
+        return f"0{suffix}"
     exponent = math.floor(math.log10(abs(rounded)))
     if PLAIN_RANGE[0] <= abs(rounded) < PLAIN_RANGE[1]:
         decimals = max(0, SIGNIFICANT_DIGITS - 1 - exponent)
-        return f"{SIGN}{rounded:.{decimals}f}{suffix}"
+        return f"{rounded:.{decimals}f}{suffix}"
     mantissa = rounded / 10.0**exponent
-    return f"{SIGN}{mantissa:.{SIGNIFICANT_DIGITS - 1}f}e{exponent}{suffix}"
+    return f"{mantissa:.{SIGNIFICANT_DIGITS - 1}f}e{exponent}{suffix}"
 
 
 def median_and_range(values, percent=False):

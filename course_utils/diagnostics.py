@@ -15,7 +15,6 @@ their growth rate, the saturated fraction of tanh units and the grad:data ratio.
     True
 """
 
-import math
 from dataclasses import dataclass
 
 import keras
@@ -23,8 +22,6 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_same_length
-from course_utils.approx import SIGN as APPROX_SIGN
-from course_utils.approx import approx
 from course_utils.gradients import default_loss, require_built_model
 
 SATURATION_THRESHOLD = 0.97  # makemore part 3: a tanh unit with |tanh(h)| > 0.97 passes < 6% of its gradient
@@ -140,31 +137,6 @@ def grad_to_data_ratios(trace):
     "update:data ratio", healthy around 1e-3).
     """
     return [float(np.std(g) / np.std(w)) for g, w in zip(trace.kernel_grads, trace.kernels)]
-
-
-def magnitude(value):
-    """``value`` as a power of ten, for printing figures that are stable across machines.
-
-        >>> magnitude(8.5e5), magnitude(3e-9)
-        ('1e+06', '1e-09')
-    """
-    if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"magnitude needs a finite number > 0, got {value!r}")
-    return f"1e{round(math.log10(value)):+03d}"
-
-
-def two_significant(value):
-    """An *exact*, deterministic value (a theory prediction) to 2 significant figures, in ``approx``'s layout.
-
-    ``approx`` marks a measured value with ``≈``, and the nbval sanitizer masks it; a value that
-    is the same on every machine and seed (e.g. sqrt(chi_1)**29 from numerical integration)
-    prints without the sign, so ``pytest --nbval`` keeps comparing it strictly.
-
-        >>> two_significant(1.5417**29), two_significant(0.0023), two_significant(88.9)
-        ('2.8e5', '0.0023', '89')
-    """
-    text = approx(value)
-    return text[len(APPROX_SIGN) :] if text.startswith(APPROX_SIGN) else text
 
 
 def plot_layer_histograms(ax, arrays, labels, log10_abs=False, bins=60):

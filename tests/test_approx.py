@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from course_utils.approx import APPROX_PATTERN, approx, is_approx, median_and_range
+from course_utils.approx import APPROX_PATTERN, approx, is_approx, median_and_range, significant
+from course_utils.theory import chi1
 
 SANITIZE_FILE = Path(__file__).parent / "nbval_sanitize.cfg"
 
@@ -50,3 +51,13 @@ def test_median_and_range_prints_a_few_runs_in_the_approximate_form():
     assert median_and_range([0.1, float("nan")]) == "nan (range nan to nan)"
     with pytest.raises(ValueError, match="non-empty"):
         median_and_range([])
+
+
+def test_significant_is_approx_without_its_sign_so_nbval_compares_it_strictly():
+    for value in (1.5417**29, 0.0023117, 88.85, 2.38, 30, 1.2e-9, -0.04):
+        assert approx(value) == "\u2248" + significant(value)
+        assert not is_approx(significant(value))
+    assert significant(math.sqrt(chi1(4.0)) ** 29) == "2.8e5"  # the growth lessons 00 and 01 quote
+    assert significant(float("nan")) == "nan"
+    with pytest.raises(ValueError, match="real number"):
+        significant("big")

@@ -11,13 +11,11 @@ import pytest  # noqa: E402
 from course_utils.diagnostics import (  # noqa: E402
     grad_to_data_ratios,
     growth_rate,
-    magnitude,
     per_layer_growth,
     plot_layer_histograms,
     preactivation_gradient_norms,
     saturated_fraction,
     trace_layers,
-    two_significant,
 )
 from course_utils.gradients import layer_gradient_norms  # noqa: E402
 from course_utils.models import deep_mlp  # noqa: E402
@@ -119,27 +117,6 @@ def test_grad_to_data_ratio_is_std_of_gradient_over_std_of_weights():
     ratios = grad_to_data_ratios(trace)
     assert len(ratios) == 4
     assert ratios[0] == pytest.approx(np.std(trace.kernel_grads[0]) / np.std(trace.kernels[0]))
-
-
-def test_magnitude_rounds_to_the_nearest_power_of_ten():
-    assert magnitude(8.5e5) == "1e+06"
-    assert magnitude(2.9e5) == "1e+05"
-    assert magnitude(0.3) == "1e-01"
-    for bad in (0.0, -1.0, float("nan"), "big"):
-        with pytest.raises(ValueError, match="finite number > 0"):
-            magnitude(bad)
-
-
-def test_two_significant_is_approx_without_its_sign_so_nbval_compares_it_strictly():
-    from course_utils.approx import approx, is_approx
-
-    for value in (1.5417**29, 0.0023117, 88.85, 2.38, 30, 1.2e-9, -0.04):
-        assert approx(value) == "\u2248" + two_significant(value)
-        assert not is_approx(two_significant(value))
-    assert two_significant(math.sqrt(chi1(4.0)) ** 29) == "2.8e5"  # the growth lessons 00 and 01 quote
-    assert two_significant(float("nan")) == "nan"
-    with pytest.raises(ValueError, match="real number"):
-        two_significant("big")
 
 
 def test_plot_layer_histograms_draws_one_line_per_layer():

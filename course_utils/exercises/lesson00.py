@@ -7,8 +7,8 @@
 import math
 
 from course_utils import baselines
+from course_utils.approx import significant
 from course_utils.checks import Incorrect, Question, expect_number
-from course_utils.diagnostics import two_significant
 from course_utils.theory import chi1
 
 
@@ -30,7 +30,7 @@ class BaselineDepth(Question):
         return (
             f"{depth} hidden tanh layers at sigma_w = {scale}. Between the last one (h_{depth - 1}) and the first (h_0) "
             f"the gradient takes {depth - 1} steps back, each multiplying its norm by sqrt(chi_1) = {per_layer:.2f} "
-            f"(mean-field theory, lesson 01): {per_layer:.2f}**{depth - 1} = {two_significant(per_layer ** (depth - 1))} "
+            f"(mean-field theory, lesson 01): {per_layer:.2f}**{depth - 1} = {significant(per_layer ** (depth - 1))} "
             "from top to bottom."
         )
 

@@ -8,9 +8,8 @@ import math
 
 from scipy.optimize import brentq
 
-from course_utils.approx import approx
+from course_utils.approx import approx, significant
 from course_utils.checks import Incorrect, MultipleChoice, Question, expect_number
-from course_utils.diagnostics import two_significant
 from course_utils.theory import chi1
 
 Q1_SCALE = 2.5  # q1 and q2: the weight scale whose growth is predicted, then measured
@@ -51,7 +50,7 @@ class PredictGrowthPerLayer(Question):
         if not math.isclose(value, expected, rel_tol=0.01):
             raise Incorrect(f"{value:.3g} is not what chi_1 predicts at sigma_w = {Q1_SCALE}; compute chi_1 with chi1().")
         return (
-            f"{expected:.2f} per layer, so sqrt(chi_1)**29 = {two_significant(expected**29)}-fold across the 29 steps "
+            f"{expected:.2f} per layer, so sqrt(chi_1)**29 = {significant(expected**29)}-fold across the 29 steps "
             "from h_29 down to h_0 of a 30-layer network."
         )
 
