@@ -27,6 +27,7 @@ from course_utils._validate import require_positive_int
 from course_utils.approx import approx
 from course_utils.data import load_digits
 from course_utils.gradients import GradientLog, default_loss, train_with_step, training_step
+from course_utils.notebook_setup import OKABE_ITO
 
 CLIP_NORM = 1.0  # lesson 03's threshold, for clipnorm and global_clipnorm alike
 L2_FACTOR = 0.01  # lesson 04's penalty: kernel_regularizer=l2(0.01)
@@ -391,37 +392,61 @@ def format_table(results):
     return "\n".join([header, "-" * len(header), *rows])
 
 
-def _color(name):
-    """One colour per technique, the same in every plot: black for the baseline."""
-    names = [n for n in TECHNIQUES if n != "baseline"]
-    if name == "baseline":
-        return "black"
-    return f"C{names.index(name) % 10}" if name in names else "gray"
+def _colours(names):
+    """One colour per technique of a plot: black for the baseline, the others in turn from the colour-blind-safe palette."""
+    others = [colour for colour in OKABE_ITO if colour != "#000000"]
+    colours, index = {}, 0
+    for name in names:
+        if name == "baseline":
+            colours[name] = "#000000"
+        else:
+            colours[name], index = others[index % len(others)], index + 1
+    return colours
+
+
+def _median_norms(result):
+    """The raw gradient norm per step, median over seeds, over the finite steps all runs share."""
+    steps = min(len(run.log.grad_norms) - run.log.diverged for run in result.runs)
+    return np.median([run.log.grad_norms[:steps] for run in result.runs], axis=0)
 
 
 def plot_gradient_norms(results, ax):
     """Raw gradient norm per step (median over seeds), one line per technique; x where a run hit NaN.
 
     Single fixes are solid lines, combinations dashed; the dotted line is ``CLIP_NORM``.
+    Returns a one-sentence description of what it drew, for the figure's alt text.
     """
+    colours = _colours(results)
+    described = []
     for result in results.values():
-        color = _color(result.technique)
-        steps = min(len(run.log.grad_norms) - run.log.diverged for run in result.runs)  # the finite steps all runs share
-        norms = np.median([run.log.grad_norms[:steps] for run in result.runs], axis=0)
+        colour = colours[result.technique]
+        norms = _median_norms(result)
         style = "--" if "+" in result.technique else "-"
-        ax.plot(norms, style, color=color, lw=1.2, label=result.technique)
+        ax.plot(norms, style, color=colour, lw=1.2, label=result.technique)
         for run in result.runs:
             if run.log.diverged:
                 last = max(run.log.diverged_at - 1, 0)
-                ax.plot(last, run.log.grad_norms[last], "x", color=color, ms=8, mew=2)
+                ax.plot(last, run.log.grad_norms[last], "x", color=colour, ms=8, mew=2)
+        text = f"{result.technique} from {approx(norms[0])} to {approx(norms[-1])}"
+        if max(norms) > max(norms[0], norms[-1]):
+            text += f" (largest {approx(max(norms))})"
+        if result.diverged:
+            text += f", then NaN in {result.diverged} of {len(result.runs)} runs"
+        described.append(text)
     ax.axhline(CLIP_NORM, color="gray", ls=":", lw=1)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("raw gradient norm (before clipping)")
+    seeds = len(next(iter(results.values())).runs)
+    return (f"Raw gradient norm per training step, log scale, median over {seeds} seeds, first to last step: "
+            + "; ".join(described) + ".")
 
 
 def plot_scores(results, ax):
-    """Median final score per technique (bar), its range over seeds (whisker) and every seed (dot)."""
+    """Median final score per technique (bar), its range over seeds (whisker) and every seed (dot).
+
+    Returns a one-sentence description of what it drew, for the figure's alt text.
+    """
     results = list(results.values())
     problem = results[0].problem
     positions = np.arange(len(results))
@@ -438,10 +463,22 @@ def plot_scores(results, ax):
     ax.invert_yaxis()
     ax.set_xlabel(f"{problem.score_name} ({'higher' if problem.higher_is_better else 'lower'} is better)")
     ax.legend(loc="upper right", fontsize=8)
+    described = []
+    for r in results:
+        if not r.scores.size:
+            described.append(f"{r.technique} none, NaN in {r.diverged} of {len(r.runs)} runs")
+            continue
+        text = f"{r.technique} {approx(r.score_median)} ({approx(r.scores.min())} to {approx(r.scores.max())})"
+        described.append(text + (f", NaN in {r.diverged} of {len(r.runs)} runs" if r.diverged else ""))
+    return (f"Final {problem.score_name} per technique, median of the finite runs with their range and each run as a dot, "
+            f"against {problem.reference_name} at {problem.reference:.2g}: " + "; ".join(described) + ".")
 
 
 def plot_wall_time(results, ax):
-    """Wall time per technique: tracing its training step (once) and one training run (mean over seeds)."""
+    """Wall time per technique: tracing its training step (once) and one training run (mean over seeds).
+
+    Returns a one-sentence description of what it drew, for the figure's alt text.
+    """
     results = list(results.values())
     positions = np.arange(len(results))
     traces = [r.trace_seconds for r in results]
@@ -450,3 +487,7 @@ def plot_wall_time(results, ax):
     ax.set_yticks(positions, [r.technique for r in results])
     ax.invert_yaxis()
     ax.set_xlabel("wall time on this machine (s)")
+    totals = {r.technique: r.trace_seconds + r.seconds for r in results}
+    slowest, fastest = max(totals, key=totals.get), min(totals, key=totals.get)
+    return (f"Wall time on this machine per technique, building and tracing once plus one training run: the longest "
+            f"{slowest} ({approx(totals[slowest])} s), the shortest {fastest} ({approx(totals[fastest])} s).")

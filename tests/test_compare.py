@@ -230,3 +230,34 @@ def test_plots_draw_one_line_or_bar_per_technique(tiny_mlp):
     compare.plot_wall_time(results, axes[2])
     assert len(axes[2].patches) == 4  # trace and run bars for each technique
     plt.close(fig)
+
+
+def test_plots_return_a_description_of_what_they_drew_for_the_alt_text(tiny_mlp):
+    results = {
+        "baseline": fake_result("baseline", [float("nan"), 0.2], max_norms=[1e9, 5.0], problem=tiny_mlp),
+        "L2 + clipnorm": fake_result("L2 + clipnorm", [0.3, 0.4], max_norms=[2.0, 4.0], problem=tiny_mlp),
+    }
+    fig, axes = plt.subplots(1, 3)
+    norms = compare.plot_gradient_norms(results, axes[0])
+    # the median over seeds of the steps both runs share: (5e8, 2.5) then (1e9, 5.0) for the baseline
+    assert norms == ("Raw gradient norm per training step, log scale, median over 2 seeds, first to last step: "
+                     "baseline from ≈2.5e8 to ≈5.0e8, then NaN in 1 of 2 runs; L2 + clipnorm from ≈1.5 to ≈3.0.")
+    scores = compare.plot_scores(results, axes[1])
+    assert scores.startswith("Final test accuracy per technique, median of the finite runs")
+    assert "against chance at 0.1: baseline ≈0.20 (≈0.20 to ≈0.20), NaN in 1 of 2 runs; L2 + clipnorm ≈0.35 (≈0.30 to ≈0.40)." in scores
+    every_run_nan = {"baseline": fake_result("baseline", [float("nan")] * 2, problem=tiny_mlp)}
+    assert compare.plot_scores(every_run_nan, axes[1]).endswith("baseline none, NaN in 2 of 2 runs.")
+    wall = compare.plot_wall_time(results, axes[2])
+    assert wall.startswith("Wall time on this machine per technique") and "≈0.60 s" in wall  # 0.5 s trace + 0.1 s run
+    plt.close(fig)
+
+
+def test_gradient_plot_gives_each_technique_its_own_colour_and_the_baseline_black(tiny_mlp):
+    names = ["baseline", *[name for name in compare.TECHNIQUES if name != "baseline"][:6]]
+    results = {name: fake_result(name, [0.2], problem=tiny_mlp) for name in names}
+    fig, ax = plt.subplots()
+    compare.plot_gradient_norms(results, ax)
+    colours = {line.get_label(): matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if not line.get_label().startswith("_")}
+    assert colours["baseline"] == "#000000"
+    assert len(set(colours.values())) == len(names), "seven techniques, seven colours"
+    plt.close(fig)

@@ -155,3 +155,22 @@ def test_q5_rejects_malformed_input(mlp):
     unbuilt = keras.Sequential([keras.layers.Dense(3)])
     assert q5.feedback(he_relu_clipnorm, unbuilt, optimizer).message.startswith("model is not built")
     assert q5.feedback(he_relu_clipnorm, model, "sgd").message == "optimizer should be a keras optimizer, got str."
+
+
+# the one case rule of MultipleChoice (q2, q3); q1 keeps capitals for the symptoms, lower case for the fixes
+
+
+def test_q2_and_q3_ignore_case_and_surrounding_spaces():
+    assert status(q2.feedback(" C ")) == "correct"
+    assert q2.feedback("A").message == "the logged norm is computed right after `tape.gradient`; where does Keras clip?"
+    assert q2.feedback("e").message == "prediction should be one of 'a', 'b', 'c', 'd', got 'e'."
+    measured = clipping_results([0.19, 0.18, 0.2], [0.12, 0.13, 0.10])
+    assert status(q3.feedback("ClipNorm ", measured)) == "correct"
+    assert status(q3.feedback("GLOBAL_CLIPNORM", measured)) == "incorrect"
+
+
+def test_every_question_has_hints_and_a_solution(capsys):
+    for question in (q1, q2, q3, q4, q5):
+        assert question.hints and question.solution_text
+        question.solution()
+        assert capsys.readouterr().out.startswith("Solution:\n")

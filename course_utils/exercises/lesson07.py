@@ -11,7 +11,7 @@ import numpy as np
 
 from course_utils import baselines, compare
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, Question, _option, expect_choice, expect_number
 
 # q1: symptoms (what a gradient log shows) and the fixes to choose from
 SYMPTOMS = {
@@ -56,6 +56,9 @@ MIN_ACCURACY = 0.3  # q5: ... and it learns within the lesson's budget
 
 
 class SymptomToFix(Question):
+    """Not a plain multiple choice: a fix for each of three symptoms. Here case matters, unlike in MultipleChoice:
+    capitals name the symptoms and lower case the fixes, so an answer 'C' for a symptom is sent back as malformed."""
+
     hints = (
         "Each symptom matches a row of lesson 07's decision guide. Which technique rows of the tables have no NaN "
         "runs for the RNN, and which learn for the MLP?",
@@ -79,23 +82,16 @@ class SymptomToFix(Question):
         return "NaN after a growing gradient calls for clipping (with or without L2); a stuck, badly scaled network for a change of the network itself."
 
 
-class RawNormWithClipping(Question):
-    hints = (
-        "`train_with_gradient_log` computes the gradient with `tape.gradient`, logs its norm, then calls "
-        "`optimizer.apply`. Where does Keras apply `clipnorm`?",
-    )
-    solution_text = 'prediction = "c"  # the log records the gradient before the optimizer clips it'
+class NamedChoice(MultipleChoice):
+    """A ``MultipleChoice`` whose messages call the answer by the learner's variable, as ``NumericAnswer(name=...)`` does."""
 
-    def grade(self, prediction):
-        expect_choice(prediction, "prediction", tuple(RAW_NORM_CHOICES))
-        if prediction == "a":
-            raise Incorrect("the logged norm is computed right after `tape.gradient`; where does Keras clip?")
-        if prediction == "b":
-            raise Incorrect("the very first gradient is computed before any update: with the same seed it is the same "
-                            "with and without clipping. What could make later ones far smaller?")
-        if prediction == "d":
-            raise Incorrect("the deep MLP baseline never reaches NaN, even without clipping.")
-        return "the log records the raw gradient, before `optimizer.apply` clips it: clipping changes the update, not the gradient."
+    def __init__(self, answer, name, **fields):
+        super().__init__(answer, **fields)
+        self.name = name
+
+    def grade(self, answer):
+        expect_choice(_option(answer), self.name, self.options)  # the same case rule as MultipleChoice
+        return super().grade(answer)
 
 
 def _scores(results, name):
@@ -124,10 +120,10 @@ class ClipnormOrGlobal(Question):
         "shrinks the variables whose own norm is above 1.",
         "After global clipping to norm 1, how large is the output layer's share of the update?",
     )
-    solution_text = 'clipping_prediction = "clipnorm"  # then: q3.check(clipping_prediction, clipping)'
+    solution_text = '# then run the sweep and q3.check(clipping_prediction, clipping)\nclipping_prediction = "clipnorm"'
 
     def grade(self, prediction, results):
-        expect_choice(prediction, "clipping_prediction", CLIPPING_CHOICES)
+        prediction = expect_choice(_option(prediction), "clipping_prediction", CLIPPING_CHOICES)  # any case
         if not isinstance(results, dict):
             raise Incorrect(f"results should be the dict that compare.sweep returns, got {type(results).__name__}.")
         measured = measured_winner(results)
@@ -144,7 +140,7 @@ class RawNormRatio(Question):
         "`Result.max_grad_norm` is the largest raw gradient norm of any seed's run.",
         "Divide clipping['clipnorm'].max_grad_norm by clipping['baseline'].max_grad_norm.",
     )
-    solution_text = "ratio = clipping['clipnorm'].max_grad_norm / clipping['baseline'].max_grad_norm"
+    solution_text = 'ratio = clipping["clipnorm"].max_grad_norm / clipping["baseline"].max_grad_norm'
 
     def grade(self, ratio):
         value = expect_number(ratio, "ratio")
@@ -172,10 +168,9 @@ class HeReluClipnorm(Question):
         "Use activation='relu', weight_scale=compare.HE_SCALE and clipnorm=compare.CLIP_NORM.",
     )
     solution_text = (
-        "def he_relu_clipnorm(problem, seed):\n"
-        "    model = problem.model(seed, activation='relu', weight_scale=compare.HE_SCALE)\n"
-        "    optimizer = problem.sgd(clipnorm=compare.CLIP_NORM)\n"
-        "    return model, optimizer"
+        "# inside he_relu_clipnorm(problem, seed), before `return model, optimizer`:\n"
+        'model = problem.model(seed, activation="relu", weight_scale=compare.HE_SCALE)\n'
+        "optimizer = problem.sgd(clipnorm=compare.CLIP_NORM)"
     )
 
     def grade(self, he_relu_clipnorm, model, optimizer):
@@ -220,7 +215,22 @@ class HeReluClipnorm(Question):
 
 
 q1 = SymptomToFix()
-q2 = RawNormWithClipping()
+q2 = NamedChoice(  # what the log shows with clipping (the options: RAW_NORM_CHOICES)
+    "c",
+    name="prediction",
+    correct="the log records the raw gradient, before `optimizer.apply` clips it: clipping changes the update, not the gradient.",
+    wrong={
+        "a": "the logged norm is computed right after `tape.gradient`; where does Keras clip?",
+        "b": "the very first gradient is computed before any update: with the same seed it is the same with and without "
+        "clipping. What could make later ones far smaller?",
+        "d": "the deep MLP baseline never reaches NaN, even without clipping.",
+    },
+    hints=(
+        "`train_with_gradient_log` computes the gradient with `tape.gradient`, logs its norm, then calls "
+        "`optimizer.apply`. Where does Keras apply `clipnorm`?",
+    ),
+    solution_text='# the log records the gradient before the optimizer clips it\nprediction = "c"',
+)
 q3 = ClipnormOrGlobal()
 q4 = RawNormRatio()
 q5 = HeReluClipnorm()

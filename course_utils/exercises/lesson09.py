@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_number
+from course_utils.checks import Incorrect, NumericAnswer, Question, expect_number
 from course_utils.monitor import GradientMonitor
 
 
@@ -30,7 +30,7 @@ class MonitorYourModel(Question):
     solution_text = (
         "monitor = GradientMonitor(digits[:256], labels[:256])\n"
         "my_model.fit(digits[:640], labels[:640], batch_size=64, epochs=1, verbose=0, callbacks=[monitor])\n"
-        "first = monitor.history[0]['layer_norms']\n"
+        'first = monitor.history[0]["layer_norms"]\n'
         "largest_layer = max(first, key=first.get)"
     )
 
@@ -73,7 +73,7 @@ class FirstNonFinite(Question):
     )
     solution_text = (
         "batch_losses = []\n"
-        "recorder = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batch_losses.append(logs['loss']))\n"
+        'recorder = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batch_losses.append(logs["loss"]))\n'
         "nan_rnn.fit(sequences, targets, batch_size=64, epochs=1, verbose=0, callbacks=[recorder])\n"
         "first_bad_batch = int(np.argmin(np.isfinite(batch_losses)))"
     )
@@ -136,34 +136,38 @@ class WarmupSchedule(Question):
         return "a linear warmup to 1e-3 over 100 steps, then a cosine decay. Pass it as learning_rate= to any optimizer."
 
 
-class LossScaleAfterOverflows(Question):
-    """Initial scale 32768, growth every 3 finite steps: the scale after 4 overflowing steps, then 5 finite ones."""
-
-    hints = (
-        "Each step whose scaled gradient is Inf/NaN is skipped and halves the scale.",
-        "After dynamic_growth_steps finite steps in a row the scale doubles, and the count starts again.",
-    )
-    solution_text = (
-        "loss_scale = 32768 / 2**4 * 2  # 4 overflows: 2048; the 3rd finite step in a row doubles it; 2 more are not enough\n"
-        "# = 4096"
-    )
+class LossScale(NumericAnswer):
+    """A ``NumericAnswer`` for a loss scale: it must be positive, and a value that is neither right nor a known
+    trap sends the learner back to replay the steps (rather than saying "too large" or "too small")."""
 
     def grade(self, answer):
-        answer = expect_number(answer, "loss_scale")
-        if answer <= 0:
+        value = expect_number(answer, self.name)
+        if value <= 0:
             raise Incorrect("a loss scale is positive.")
-        if math.isclose(answer, 2048):
-            raise Incorrect("the overflows are right, but the finite steps that follow change the scale too.")
-        if math.isclose(answer, 8192):
-            raise Incorrect("the scale grows once per dynamic_growth_steps finite steps in a row, not more often.")
-        if math.isclose(answer, 32768 * 2 ** (-4 + 5)) or math.isclose(answer, 65536):
-            raise Incorrect("a finite step does not double the scale by itself; growth waits for a run of finite steps.")
-        if not math.isclose(answer, 4096):
+        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
             raise Incorrect("that is not the scale this sequence of steps leaves: replay it one step at a time.")
-        return "4 skipped steps halve 32768 four times, to 2048; 3 finite steps in a row double it once."
+        return super().grade(value)
 
 
 q1 = MonitorYourModel()
 q2 = FirstNonFinite()
 q3 = WarmupSchedule()
-q4 = LossScaleAfterOverflows()
+q4 = LossScale(  # initial scale 32768, growth every 3 finite steps: the scale after 4 overflowing steps, then 5 finite ones
+    4096,
+    tolerance=1e-6,
+    name="loss_scale",
+    correct="4 skipped steps halve 32768 four times, to 2048; 3 finite steps in a row double it once.",
+    traps={
+        2048: "the overflows are right, but the finite steps that follow change the scale too.",
+        8192: "the scale grows once per dynamic_growth_steps finite steps in a row, not more often.",
+        65536: "a finite step does not double the scale by itself; growth waits for a run of finite steps.",  # 32768 * 2**(-4 + 5)
+    },
+    hints=(
+        "Each step whose scaled gradient is Inf/NaN is skipped and halves the scale.",
+        "After dynamic_growth_steps finite steps in a row the scale doubles, and the count starts again.",
+    ),
+    solution_text=(
+        "loss_scale = 32768 / 2**4 * 2  # 4 skipped steps halve it to 2048; 3 finite steps in a row double it; 2 more do not\n"
+        "# = 4096"
+    ),
+)
