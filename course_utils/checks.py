@@ -174,7 +174,7 @@ class MultipleChoice(Question):
     """A multiple choice declared as data: the right option, and for each wrong one what is wrong with it.
 
     Options are letters or words; a string answer is matched without regard to case or
-    surrounding spaces (one rule for every lesson).
+    surrounding spaces (one rule for every lesson). ``name`` is what messages call the answer.
 
         >>> q = MultipleChoice("b", correct="the global norm keeps the direction.",
         ...                    wrong={"a": "clipnorm scales each variable on its own.", "c": "clipvalue clips each number."})
@@ -186,21 +186,29 @@ class MultipleChoice(Question):
         Incorrect: answer should be one of 'a', 'b', 'c', got 'e'.
     """
 
-    def __init__(self, answer, correct, wrong, hints=(), solution_text=""):
+    def __init__(self, answer, correct, wrong, hints=(), solution_text="", name="answer"):
         super().__init__()
         self.options = tuple(sorted({_option(answer), *map(_option, wrong)}))
         self.answer, self.correct, self.wrong = _option(answer), correct, {_option(k): v for k, v in wrong.items()}
-        self.hints, self.solution_text = tuple(hints), solution_text
+        self.hints, self.solution_text, self.name = tuple(hints), solution_text, name
 
     def grade(self, answer):
-        choice = expect_choice(_option(answer), "answer", self.options)
+        choice = expect_choice(_option(answer), self.name, self.options)
         if choice != self.answer:
             raise Incorrect(self.wrong[choice])
         return self.correct
 
 
-def _option(value):
+def normalize_choice(value):
+    """The one case rule of multiple choices: a string answer without case or surrounding spaces.
+
+        >>> normalize_choice("  B ")
+        'b'
+    """
     return value.strip().lower() if isinstance(value, str) else value
+
+
+_option = normalize_choice  # TODO(lead): lessons 03/04 still import the old private name
 
 
 class NumericAnswer(Question):

@@ -11,7 +11,7 @@ import numpy as np
 
 from course_utils import baselines, compare
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, MultipleChoice, Question, _option, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, Question, expect_choice, expect_number, normalize_choice
 
 # q1: symptoms (what a gradient log shows) and the fixes to choose from
 SYMPTOMS = {
@@ -82,18 +82,6 @@ class SymptomToFix(Question):
         return "NaN after a growing gradient calls for clipping (with or without L2); a stuck, badly scaled network for a change of the network itself."
 
 
-class NamedChoice(MultipleChoice):
-    """A ``MultipleChoice`` whose messages call the answer by the learner's variable, as ``NumericAnswer(name=...)`` does."""
-
-    def __init__(self, answer, name, **fields):
-        super().__init__(answer, **fields)
-        self.name = name
-
-    def grade(self, answer):
-        expect_choice(_option(answer), self.name, self.options)  # the same case rule as MultipleChoice
-        return super().grade(answer)
-
-
 def _scores(results, name):
     result = results.get(name)
     if not isinstance(result, compare.Result):
@@ -123,7 +111,7 @@ class ClipnormOrGlobal(Question):
     solution_text = '# then run the sweep and q3.check(clipping_prediction, clipping)\nclipping_prediction = "clipnorm"'
 
     def grade(self, prediction, results):
-        prediction = expect_choice(_option(prediction), "clipping_prediction", CLIPPING_CHOICES)  # any case
+        prediction = expect_choice(normalize_choice(prediction), "clipping_prediction", CLIPPING_CHOICES)
         if not isinstance(results, dict):
             raise Incorrect(f"results should be the dict that compare.sweep returns, got {type(results).__name__}.")
         measured = measured_winner(results)
@@ -215,7 +203,7 @@ class HeReluClipnorm(Question):
 
 
 q1 = SymptomToFix()
-q2 = NamedChoice(  # what the log shows with clipping (the options: RAW_NORM_CHOICES)
+q2 = MultipleChoice(  # what the log shows with clipping (the options: RAW_NORM_CHOICES)
     "c",
     name="prediction",
     correct="the log records the raw gradient, before `optimizer.apply` clips it: clipping changes the update, not the gradient.",
