@@ -1,10 +1,12 @@
 """Batch normalization, looked at closely (lesson 06).
 
-How large a learning rate does a network tolerate? To find out we train the same
-model from the same starting weights once per learning rate. Tracing the training
-step of a 30-layer network into a graph costs seconds, more than the steps
-themselves, so a ``Retrainer`` traces its step once (for any batch size) and only
-resets the weights and the optimizer's learning rate between runs.
+How large a learning rate does a network tolerate, and does the answer hold for
+another draw of the weights? To find out we train the same architecture many times:
+once per learning rate and per seed. Tracing the training step of a 30-layer network
+into a graph costs more than the steps themselves, so a ``Retrainer`` traces its step
+once (for any batch size) and only resets the weights and the optimizer's learning
+rate between runs. ``run(..., seed=s)`` starts from the weights that the model's
+builder draws for seed ``s`` (``deep_mlp(..., seed=s)``), so one trace serves every seed.
 
     >>> from course_utils.data import load_digits
     >>> from course_utils.models import deep_mlp
@@ -23,6 +25,7 @@ import numpy as np
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_number, require_same_length
 from course_utils.gradients import GradientLog, batch_signature, default_loss, require_built_model, train_with_step
+from course_utils.seeding import require_seed
 from course_utils.theory import activation_function, gaussian_mean
 
 LEARNED_LOSS = 2.0  # a run "learned" if its last epoch's mean loss ends clearly below chance (ln 10 = 2.3)
@@ -42,10 +45,13 @@ class SweepRun:
 
 
 class Retrainer:
-    """Train one model with plain SGD, each run from the same starting weights, tracing the step only once.
+    """Train one architecture with plain SGD, each run from fresh starting weights, tracing the step only once.
 
     ``run`` does what ``gradients.train_with_gradient_log`` does (same minibatches for the
-    same ``seed``, same log) and then puts the starting weights back. Weight penalties
+    same ``seed``, same log) and then puts the starting weights back. With ``seed=s`` the
+    run starts from the weights the model's builder draws for relative seed ``s`` (see
+    ``seeded_weights``): ``Retrainer(deep_mlp(...)).run(..., seed=s)`` trains exactly what
+    ``train_with_gradient_log(deep_mlp(..., seed=s), ..., seed=s)`` trains. Weight penalties
     (``model.losses``) are not added: it is meant for unregularised models.
 
         >>> retrainer = Retrainer(model)                                                   # doctest: +SKIP
@@ -79,13 +85,15 @@ class Retrainer:
         return self._step
 
     def run(self, x, y, learning_rate, epochs, batch_size, seed=0, drop_remainder=True):
-        """Train from the starting weights with ``SGD(learning_rate)``; return a ``SweepRun``.
+        """Train from seed ``seed``'s starting weights with ``SGD(learning_rate)``; return a ``SweepRun``.
 
-        Every batch is full unless ``drop_remainder=False`` (see ``gradients.train_with_step``).
+        ``seed`` (relative, like every seed of the course) picks the starting weights
+        (``seeded_weights``) and the order of the minibatches. Every batch is full unless
+        ``drop_remainder=False`` (see ``gradients.train_with_step``).
         """
         require_same_length(x, y)
         x, y = np.asarray(x), np.asarray(y)
-        self.model.set_weights(self.initial_weights)
+        self.model.set_weights(seeded_weights(self.model, seed, self.initial_weights))
         self.optimizer.learning_rate = require_positive_number("learning_rate", learning_rate)  # a variable: no retrace
         log = train_with_step(self._traced_step(x, y), x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)
         run = SweepRun(log, self.model.get_weights())
@@ -93,8 +101,45 @@ class Retrainer:
         return run
 
 
+def seeded_weights(model, seed, weights=None):
+    """The starting weights of ``model`` as its builder draws them for relative seed ``seed``.
+
+    The course's builders (``deep_mlp``, ``Pairing.build``) seed the kernel initialiser of
+    layer ``i`` with ``course_seed(seed) + i``, so the network of seed ``s`` is the one of
+    seed 0 with every kernel seed shifted by ``s``. This draws every seeded kernel again
+    with its seed shifted by ``seed``, without building a new model; every other weight
+    (zero biases, BatchNormalization's 1, 0, 0, 1) is taken from ``weights`` (default: the
+    model's current weights). ``seed=0`` returns ``weights`` unchanged.
+
+        >>> from course_utils.models import deep_mlp
+        >>> drawn = seeded_weights(deep_mlp(depth=2, width=4, batch_norm=True), seed=7)
+        >>> built = deep_mlp(depth=2, width=4, batch_norm=True, seed=7).get_weights()
+        >>> all(np.array_equal(a, b) for a, b in zip(drawn, built))
+        True
+    """
+    require_built_model(model)
+    seed = require_seed(seed)
+    weights = [np.asarray(w) for w in (model.get_weights() if weights is None else weights)]
+    if seed == 0:
+        return weights
+    drawn = {}
+    for layer in model.layers:
+        initializer = getattr(layer, "kernel_initializer", None)
+        if initializer is None or getattr(layer, "kernel", None) is None:
+            continue
+        config = initializer.get_config()
+        if not isinstance(config.get("seed"), int):
+            raise ValueError(
+                f"layer {layer.name!r} has an unseeded kernel initialiser: only seed=0 (its own weights) is possible"
+            )
+        config["seed"] += seed
+        kernel = layer.kernel
+        drawn[id(kernel)] = np.asarray(type(initializer).from_config(config)(kernel.shape, dtype=kernel.dtype))
+    return [drawn.get(id(variable), value) for variable, value in zip(model.weights, weights)]
+
+
 def learning_rate_sweep(retrainer, x, y, learning_rates, epochs, batch_size, seed=0):
-    """``{learning_rate: SweepRun}``: ``retrainer.run`` once per learning rate, on the same minibatches.
+    """``{learning_rate: SweepRun}``: ``retrainer.run`` once per learning rate, from seed ``seed``'s weights and minibatches.
 
         >>> runs = learning_rate_sweep(Retrainer(model), x, y, [0.1, 1.0], epochs=3, batch_size=64)   # doctest: +SKIP
     """

@@ -10,6 +10,7 @@ from course_utils.batchnorm import (
     batchnorm_chi1,
     largest_learned_rate,
     learning_rate_sweep,
+    seeded_weights,
 )
 from course_utils.data import load_digits
 from course_utils.gradients import GradientLog
@@ -39,8 +40,9 @@ def test_retrainer_restarts_from_the_same_weights_and_traces_once(digits):
     model = small_model()
     start = [w.copy() for w in model.get_weights()]
     retrainer = Retrainer(model)
-    first = retrainer.run(x, y, learning_rate=0.1, epochs=2, batch_size=50)  # 256 = 5 x 50 + 6: two batch sizes
-    second = retrainer.run(x, y, learning_rate=0.1, epochs=2, batch_size=50)
+    # 256 = 5 x 50 + 6: with the short last batch kept, two batch sizes go through one trace
+    first = retrainer.run(x, y, learning_rate=0.1, epochs=2, batch_size=50, drop_remainder=False)
+    second = retrainer.run(x, y, learning_rate=0.1, epochs=2, batch_size=50, drop_remainder=False)
     assert first.log.losses == second.log.losses  # same start, same batches, same result
     assert len(first.log.losses) == 12 and first.log.steps_per_epoch == 6
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), start))  # the model is put back
@@ -65,6 +67,46 @@ def test_retrainer_matches_the_course_training_loop(digits):
     reference = train_with_gradient_log(small_model(batch_norm=False), x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=64)
     run = Retrainer(small_model(batch_norm=False)).run(x, y, learning_rate=0.1, epochs=1, batch_size=64)
     np.testing.assert_allclose(run.log.losses, reference.losses, rtol=1e-4)
+
+
+def test_retrainer_drops_the_short_last_batch_by_default(digits):
+    x, y = digits
+    run = Retrainer(small_model()).run(x, y, learning_rate=0.1, epochs=2, batch_size=50)
+    assert run.log.steps_per_epoch == 5 and len(run.log.losses) == 10
+
+
+@pytest.mark.parametrize("overrides", [{}, {"batch_norm": False, "weight_scale": 4.0}, {"batch_norm": False}])
+def test_seeded_weights_are_what_the_builder_draws_for_that_seed(overrides):
+    model = small_model(**overrides)
+    for seed in (0, 3, 100):
+        expected = small_model(seed=seed, **overrides).get_weights()
+        assert all(np.array_equal(a, b) for a, b in zip(seeded_weights(model, seed), expected))
+    assert not np.array_equal(seeded_weights(model, 3)[0], model.get_weights()[0])
+
+
+def test_seeded_weights_need_seeded_initialisers_and_a_valid_seed():
+    import keras
+
+    unseeded = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)])
+    assert len(seeded_weights(unseeded, 0)) == 2  # seed 0: the model's own weights
+    with pytest.raises(ValueError, match="unseeded kernel initialiser"):
+        seeded_weights(unseeded, 1)
+    with pytest.raises(ValueError, match="non-negative int"):
+        seeded_weights(small_model(), -1)
+
+
+def test_retrainer_seed_trains_the_network_of_that_seed(digits):
+    from course_utils.gradients import train_with_gradient_log
+    import keras
+
+    x, y = digits
+    reference = train_with_gradient_log(
+        small_model(batch_norm=False, seed=100), x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=64, seed=100
+    )
+    retrainer = Retrainer(small_model(batch_norm=False))
+    run = retrainer.run(x, y, learning_rate=0.1, epochs=1, batch_size=64, seed=100)
+    np.testing.assert_allclose(run.log.losses, reference.losses, rtol=1e-4)
+    assert run.log.losses != retrainer.run(x, y, learning_rate=0.1, epochs=1, batch_size=64).log.losses
 
 
 def test_sweep_and_largest_learned_rate(digits):

@@ -4,9 +4,13 @@ import keras
 import numpy as np
 import pytest
 
+from course_utils import baselines
 from course_utils.checks import ____
+from course_utils.data import load_digits
 from course_utils.exercises.lesson06 import Q5_BATCH, q1, q2, q3, q4, q5
+from course_utils.gradients import layer_gradient_norms
 from course_utils.models import deep_mlp
+from course_utils.seeding import course_seed, set_course_seed
 from tests.exercise_support import assert_feedback
 
 
@@ -41,6 +45,30 @@ def test_q2_compare_profiles():
     assert_feedback(q2.feedback("1e5", 6.2), "incorrect", "should be a number")
     assert_feedback(q2.feedback(1.3e5, float("nan")), "incorrect", "finite")
     assert q2.feedback(____, 6.2).status == "blank"
+
+
+@pytest.fixture
+def course_seed_reset():
+    yield set_course_seed
+    set_course_seed(0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_q1_and_q2_accept_the_solution_under_every_course_seed(seed, course_seed_reset):
+    course_seed_reset(seed)  # COURSE_SEED=seed: other weights and another split of the digits
+    (x, y), _ = load_digits()
+    layers = [keras.Input(shape=(64,))]
+    for i in range(30):  # the solution's model
+        init = keras.initializers.RandomNormal(stddev=0.5, seed=course_seed(i))
+        layers += [keras.layers.Dense(64, kernel_initializer=init), keras.layers.BatchNormalization(),
+                   keras.layers.Activation("tanh")]
+    model = keras.Sequential(layers + [keras.layers.Dense(10)])
+    assert q1.feedback(model).status == "correct"
+    baseline = layer_gradient_norms(baselines.mlp_baseline(), x, y)
+    with_bn = layer_gradient_norms(model, x, y)
+    feedback = q2.feedback(baseline[0] / baseline[-2], with_bn[0] / with_bn[-2])
+    assert_feedback(feedback, "correct", "BN removed")
+    assert "≈" in feedback.message  # measured spreads are quoted in the approximate form
 
 
 def test_q3_predict_scaled_batchnorm():

@@ -10,6 +10,7 @@ import numbers
 import keras
 
 from course_utils.activations import Pairing
+from course_utils.approx import approx
 from course_utils.checks import Incorrect, Question, expect_choice, expect_number
 from course_utils.theory import LEAKY_RELU_SLOPE, chi1
 
@@ -81,7 +82,7 @@ class MeasureThePairs(Question):
                 )
         exploding = [letter for letter in Q1_PAIRS if measured[letter] > 1.05]
         return (
-            f"only {', '.join(exploding)} grows toward the input (x{measured[exploding[0]]:.1f} per layer), as chi_1 "
+            f"only {', '.join(exploding)} grows toward the input (x{approx(measured[exploding[0]])} per layer), as chi_1 "
             "predicted before you built anything."
         )
 

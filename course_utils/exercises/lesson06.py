@@ -9,6 +9,7 @@ import math
 import keras
 import numpy as np
 
+from course_utils.approx import approx
 from course_utils.checks import Incorrect, Question, expect_number
 
 Q1_DEPTH, Q1_WIDTH, Q1_SCALE = 30, 64, 4.0  # the baseline's architecture and weight scale
@@ -43,7 +44,8 @@ class BatchNormInTheRightPlace(Question):
     solution_text = (
         "layers = [keras.Input(shape=(64,))]\n"
         "for i in range(30):\n"
-        "    layers += [keras.layers.Dense(64, kernel_initializer=keras.initializers.RandomNormal(stddev=0.5, seed=i)),\n"
+        "    init = keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i))\n"
+        "    layers += [keras.layers.Dense(64, kernel_initializer=init),\n"
         "               keras.layers.BatchNormalization(), keras.layers.Activation('tanh')]\n"
         "model = keras.Sequential(layers + [keras.layers.Dense(10)])\n"
         "# or: baselines.mlp_baseline(batch_norm=True)"
@@ -116,7 +118,7 @@ class CompareProfiles(Question):
                 "in training mode (layer_gradient_norms uses training=True)?"
             )
         return (
-            f"from ~{baseline:.0e} to {with_bn:.1f}: BN removed the weight scale's explosion. The small growth left is "
+            f"from {approx(baseline)} to {approx(with_bn)}: BN removed the weight scale's explosion. The small growth left is "
             "BN's own (lesson section 4)."
         )
 
