@@ -1,9 +1,9 @@
 """Argument checks that fail early with a message a learner can act on.
 
-    >>> require_positive_int("depth", 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: depth must be an int >= 1, got 0
+>>> require_positive_int("depth", 0)
+Traceback (most recent call last):
+...
+ValueError: depth must be an int >= 1, got 0
 """
 
 import numbers

@@ -91,7 +91,7 @@ def median_and_range(values, percent=False):
 def is_approx(text):
     """Whether ``text`` is exactly one value in ``approx``'s form (what the sanitizer masks).
 
-        >>> is_approx("≈3.4e5"), is_approx("3.4e5")
-        (True, False)
+    >>> is_approx("≈3.4e5"), is_approx("3.4e5")
+    (True, False)
     """
     return re.fullmatch(APPROX_PATTERN, text) is not None

@@ -51,8 +51,8 @@ class Incorrect(Exception):
 class Feedback:
     """What a check says: a ``status`` and a message; prints as one line, renders in colour in JupyterLab.
 
-        >>> Feedback("incorrect", "x should be a number.")
-        Incorrect: x should be a number.
+    >>> Feedback("incorrect", "x should be a number.")
+    Incorrect: x should be a number.
     """
 
     status: str  # "correct", "incorrect" or "blank"
@@ -166,7 +166,9 @@ def expect_built_model(model, name="model"):
     if not isinstance(model, keras.Model):
         raise Incorrect(f"{name} should be a Keras model, got {type(model).__name__}.")
     if not model.built:
-        raise Incorrect(f"{name} was never built: give it an Input layer (the course's builders do) or call it on data.")
+        raise Incorrect(
+            f"{name} was never built: give it an Input layer (the course's builders do) or call it on data."
+        )
     return model
 
 
@@ -202,8 +204,8 @@ class MultipleChoice(Question):
 def normalize_choice(value):
     """The one case rule of multiple choices: a string answer without case or surrounding spaces.
 
-        >>> normalize_choice("  B ")
-        'b'
+    >>> normalize_choice("  B ")
+    'b'
     """
     return value.strip().lower() if isinstance(value, str) else value
 

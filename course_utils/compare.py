@@ -15,8 +15,8 @@ one bought.
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 import numpy as np
@@ -104,9 +104,9 @@ def _train_subset(data, train_samples, batch_size):
 def mlp_problem(depth=baselines.MLP["depth"], epochs=baselines.MLP_TRAINING["epochs"], train_samples=None):
     """The deep tanh MLP baseline on the digits; defaults are the full baseline.
 
-        >>> problem = mlp_problem(depth=10, epochs=3)
-        >>> problem.model(seed=0).count_params() < mlp_problem().model(seed=0).count_params()
-        True
+    >>> problem = mlp_problem(depth=10, epochs=3)
+    >>> problem.model(seed=0).count_params() < mlp_problem().model(seed=0).count_params()
+    True
     """
     depth = require_positive_int("depth", depth)
     batch_size = baselines.MLP_TRAINING["batch_size"]
@@ -326,13 +326,19 @@ def run_technique(problem, build, seeds, name=None):
         if index > 0:  # the first seed's model and optimizer are still untouched
             fresh_model, fresh_optimizer = build(problem, seed)
             if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
-                raise ValueError("the technique builds a different optimizer per seed: only the weights may depend on it")
+                raise ValueError(
+                    "the technique builds a different optimizer per seed: only the weights may depend on it"
+                )
             model.set_weights(fresh_model.get_weights())
             for variable, value in zip(optimizer.variables, initial_optimizer_state):
                 variable.assign(value)
         log = train_with_step(
             lambda x_batch, y_batch: traced(tf.constant(x_batch), tf.constant(y_batch)),  # skip argument matching
-            x, y, problem.epochs, problem.batch_size, seed=seed,
+            x,
+            y,
+            problem.epochs,
+            problem.batch_size,
+            seed=seed,
         )
         score = float("nan") if log.diverged else problem.score(model, *problem.test)
         runs.append(Run(seed, log, score, time.perf_counter() - start, model.get_weights()))
@@ -355,8 +361,8 @@ def sweep(problem, seeds, techniques=None):
 def magnitude(value):
     """``value`` rounded to its nearest power of ten, for printing: ``magnitude(3.4e5) == '~1e5'``.
 
-        >>> magnitude(0.04), magnitude(31.0), magnitude(4e18)
-        ('~1e-1', '~1e1', '~1e19')
+    >>> magnitude(0.04), magnitude(31.0), magnitude(4e18)
+    ('~1e-1', '~1e1', '~1e19')
     """
     if not math.isfinite(value) or value <= 0:
         return "-"
@@ -385,7 +391,9 @@ def format_table(results):
         if r.diverged:
             score = "- (a run reached NaN)"
         else:
-            worst, best = (r.scores.min(), r.scores.max()) if r.problem.higher_is_better else (r.scores.max(), r.scores.min())
+            worst, best = (
+                (r.scores.min(), r.scores.max()) if r.problem.higher_is_better else (r.scores.max(), r.scores.min())
+            )
             score = f"{approx(r.score_median)} ({approx(worst)} to {approx(best)})"
         count = f"{approx(r.diverged)}/{len(r.runs)}"
         rows.append(f"{r.technique:<{width}}  {count:<8}  {approx(r.max_grad_norm)} · {score}")
@@ -438,8 +446,11 @@ def plot_gradient_norms(results, ax):
     ax.set_xlabel("training step")
     ax.set_ylabel("raw gradient norm (before clipping)")
     seeds = len(next(iter(results.values())).runs)
-    return (f"Raw gradient norm per training step, log scale, median over {seeds} seeds, first to last step: "
-            + "; ".join(described) + ".")
+    return (
+        f"Raw gradient norm per training step, log scale, median over {seeds} seeds, first to last step: "
+        + "; ".join(described)
+        + "."
+    )
 
 
 def plot_scores(results, ax):
@@ -470,8 +481,10 @@ def plot_scores(results, ax):
             continue
         text = f"{r.technique} {approx(r.score_median)} ({approx(r.scores.min())} to {approx(r.scores.max())})"
         described.append(text + (f", NaN in {r.diverged} of {len(r.runs)} runs" if r.diverged else ""))
-    return (f"Final {problem.score_name} per technique, median of the finite runs with their range and each run as a dot, "
-            f"against {problem.reference_name} at {problem.reference:.2g}: " + "; ".join(described) + ".")
+    return (
+        f"Final {problem.score_name} per technique, median of the finite runs with their range and each run as a dot, "
+        f"against {problem.reference_name} at {problem.reference:.2g}: " + "; ".join(described) + "."
+    )
 
 
 def plot_wall_time(results, ax):
@@ -489,5 +502,7 @@ def plot_wall_time(results, ax):
     ax.set_xlabel("wall time on this machine (s)")
     totals = {r.technique: r.trace_seconds + r.seconds for r in results}
     slowest, fastest = max(totals, key=totals.get), min(totals, key=totals.get)
-    return (f"Wall time on this machine per technique, building and tracing once plus one training run: the longest "
-            f"{slowest} ({approx(totals[slowest])} s), the shortest {fastest} ({approx(totals[fastest])} s).")
+    return (
+        f"Wall time on this machine per technique, building and tracing once plus one training run: the longest "
+        f"{slowest} ({approx(totals[slowest])} s), the shortest {fastest} ({approx(totals[fastest])} s)."
+    )

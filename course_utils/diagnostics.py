@@ -99,8 +99,8 @@ def preactivation_gradient_norms(model, x, y, loss_fn=None):
 def growth_rate(values):
     """Factor by which ``values`` change per step, from a least-squares line through log(values).
 
-        >>> round(growth_rate([1.0, 2.0, 4.0, 8.0]), 6)
-        2.0
+    >>> round(growth_rate([1.0, 2.0, 4.0, 8.0]), 6)
+    2.0
     """
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size < 2:
@@ -114,8 +114,8 @@ def growth_rate(values):
 def per_layer_growth(norms):
     """Per-layer growth factor toward the input of a profile listed input side first (> 1: exploding).
 
-        >>> round(per_layer_growth([8.0, 4.0, 2.0, 1.0]), 6)
-        2.0
+    >>> round(per_layer_growth([8.0, 4.0, 2.0, 1.0]), 6)
+    2.0
     """
     return growth_rate(list(norms)[::-1])
 
@@ -123,8 +123,8 @@ def per_layer_growth(norms):
 def saturated_fraction(activations, threshold=SATURATION_THRESHOLD):
     """Share of tanh outputs with |a| > ``threshold``: units whose derivative 1 - a**2 is nearly 0.
 
-        >>> saturated_fraction(np.array([0.0, 0.5, 0.99, -1.0]))
-        0.5
+    >>> saturated_fraction(np.array([0.0, 0.5, 0.99, -1.0]))
+    0.5
     """
     values = np.concatenate([np.ravel(a) for a in activations]) if isinstance(activations, list) else activations
     return float(np.mean(np.abs(values) > threshold))

@@ -156,7 +156,9 @@ def explore_depth(x, y, activation="tanh", weight_scale=4.0):
     x_probe, y_probe = x[:PROBE_SIZE], y[:PROBE_SIZE]
     slider = dict(continuous_update=False, style={"description_width": "initial"})
     controls = {
-        "weight_scale": widgets.FloatSlider(weight_scale, min=0.25, max=6.0, step=0.05, description="sigma_w", **slider),
+        "weight_scale": widgets.FloatSlider(
+            weight_scale, min=0.25, max=6.0, step=0.05, description="sigma_w", **slider
+        ),
         "depth": widgets.IntSlider(30, min=2, max=100, description="depth", **slider),
         "width": widgets.IntSlider(64, min=8, max=256, step=8, description="width", **slider),
         "activation": widgets.Dropdown(options=ACTIVATIONS, value=activation, description="activation"),
@@ -199,7 +201,10 @@ def explore_time(spectral_radius=1.5, timesteps=40):
         plot_profile(ax, profile, "time step $k$", r"$\|\partial h_T/\partial h_k\|$", "bound: $s_{max}(U)$ per step")
         title = f"SimpleRNN(32), spectral radius {spectral_radius:.2f}, T = {timesteps}"
         ax.set_title(title)
-        show(fig, f"Norm of dh_T/dh_k against the time step k at initialisation ({title}), log scale: {profile.summary()}.")
+        show(
+            fig,
+            f"Norm of dh_T/dh_k against the time step k at initialisation ({title}), log scale: {profile.summary()}.",
+        )
         print(profile.summary())
 
     return _explorer(controls, draw)

@@ -1,11 +1,11 @@
 """Measuring gradients: per-layer norms at one point, and a training loop that logs them.
 
-    >>> from course_utils.data import load_digits
-    >>> from course_utils.models import deep_mlp
-    >>> (x, y), _ = load_digits()
-    >>> norms = layer_gradient_norms(deep_mlp(depth=4, width=32, weight_scale=4.0), x[:256], y[:256])
-    >>> len(norms)  # 4 hidden Dense kernels + the output kernel, input side first
-    5
+>>> from course_utils.data import load_digits
+>>> from course_utils.models import deep_mlp
+>>> (x, y), _ = load_digits()
+>>> norms = layer_gradient_norms(deep_mlp(depth=4, width=32, weight_scale=4.0), x[:256], y[:256])
+>>> len(norms)  # 4 hidden Dense kernels + the output kernel, input side first
+5
 """
 
 import math

@@ -1,11 +1,11 @@
 """The two networks the course breaks and then repairs.
 
-    >>> model = deep_mlp(depth=3, width=16, weight_scale=2.0)
-    >>> [layer.name for layer in model.layers]  # doctest: +NORMALIZE_WHITESPACE
-    ['dense_0', 'tanh_0', 'dense_1', 'tanh_1', 'dense_2', 'tanh_2', 'output']
-    >>> rnn = simple_rnn(units=8, timesteps=20, recurrent_scale=1.5)
-    >>> [layer.name for layer in rnn.layers]
-    ['rnn', 'readout']
+>>> model = deep_mlp(depth=3, width=16, weight_scale=2.0)
+>>> [layer.name for layer in model.layers]  # doctest: +NORMALIZE_WHITESPACE
+['dense_0', 'tanh_0', 'dense_1', 'tanh_1', 'dense_2', 'tanh_2', 'output']
+>>> rnn = simple_rnn(units=8, timesteps=20, recurrent_scale=1.5)
+>>> [layer.name for layer in rnn.layers]
+['rnn', 'readout']
 """
 
 import math

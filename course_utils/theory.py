@@ -55,9 +55,9 @@ _FUNCTIONS = {
 def activation_function(activation):
     """``(phi, phi')`` of a named activation, as NumPy functions.
 
-        >>> phi, dphi = activation_function("tanh")
-        >>> float(dphi(0.0))
-        1.0
+    >>> phi, dphi = activation_function("tanh")
+    >>> float(dphi(0.0))
+    1.0
     """
     require_choice("activation", activation, set(_FUNCTIONS))
     return _FUNCTIONS[activation]
@@ -70,8 +70,8 @@ _POSITIVELY_HOMOGENEOUS = {"relu", "leaky_relu", "linear"}
 def gaussian_mean(f, q):
     """E[f(sqrt(q) z)] for z ~ N(0, 1), on the module's fine grid.
 
-        >>> round(gaussian_mean(np.square, 2.0), 6)
-        2.0
+    >>> round(gaussian_mean(np.square, 2.0), 6)
+    2.0
     """
     return float(np.sum(_WEIGHTS * f(np.sqrt(q) * _Z)))
 
@@ -79,8 +79,8 @@ def gaussian_mean(f, q):
 def q_star(weight_scale, activation="tanh", bias_scale=0.0):
     """Fixed point of the pre-activation variance map (``inf`` where it has none).
 
-        >>> round(q_star(4.0), 2)
-        12.5
+    >>> round(q_star(4.0), 2)
+    12.5
     """
     weight_scale = require_positive_number("weight_scale", weight_scale)
     bias_scale = require_positive_number("bias_scale", bias_scale, allow_zero=True)

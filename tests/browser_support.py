@@ -92,10 +92,7 @@ def browser_unavailable_reason():
     except ImportError:
         return "the Python package playwright is not installed (pip install 'playwright>=1.40')"
     if find_chromium() is None:
-        return (
-            "no Chromium: looked for /usr/bin/chromium and `chromium` on PATH "
-            "(install it: apt-get install chromium)"
-        )
+        return "no Chromium: looked for /usr/bin/chromium and `chromium` on PATH (install it: apt-get install chromium)"
     return None
 
 
@@ -180,11 +177,11 @@ class SliderMove:
 def slider_problems(moves):
     """What went wrong when sliders were moved: no explorer, no redraw, unchanged text or figure, stderr.
 
-        >>> view = ExplorerView("chi_1 = 2.38", "data:a", [])
-        >>> slider_problems([SliderMove("sigma_w", 2.0, view, ExplorerView("chi_1 = 1.36", "data:b", []))])
-        []
-        >>> slider_problems([SliderMove("sigma_w", 2.0, view, view)])
-        ["moving 'sigma_w' to 2.0 did not change the printed text", "moving 'sigma_w' to 2.0 did not redraw the figure"]
+    >>> view = ExplorerView("chi_1 = 2.38", "data:a", [])
+    >>> slider_problems([SliderMove("sigma_w", 2.0, view, ExplorerView("chi_1 = 1.36", "data:b", []))])
+    []
+    >>> slider_problems([SliderMove("sigma_w", 2.0, view, view)])
+    ["moving 'sigma_w' to 2.0 did not change the printed text", "moving 'sigma_w' to 2.0 did not redraw the figure"]
     """
     found = []
     for move in moves:
@@ -203,12 +200,12 @@ def slider_problems(moves):
 def problems(run, expected_figures):
     """Everything a learner would see go wrong in ``run``, as readable sentences (empty: all good).
 
-        >>> ok = CellResult(number=1, first_line="print(1)", execution_count=1)
-        >>> problems(LabRun("x.ipynb", [ok], "idle", 1.0), expected_figures=0)
-        []
-        >>> bad = CellResult(number=2, first_line="1/0", execution_count=2, errors=["ZeroDivisionError: oops"])
-        >>> problems(LabRun("x.ipynb", [ok, bad], "idle", 1.0), expected_figures=0)
-        ["cell 2 ('1/0') raised ZeroDivisionError: oops"]
+    >>> ok = CellResult(number=1, first_line="print(1)", execution_count=1)
+    >>> problems(LabRun("x.ipynb", [ok], "idle", 1.0), expected_figures=0)
+    []
+    >>> bad = CellResult(number=2, first_line="1/0", execution_count=2, errors=["ZeroDivisionError: oops"])
+    >>> problems(LabRun("x.ipynb", [ok, bad], "idle", 1.0), expected_figures=0)
+    ["cell 2 ('1/0') raised ZeroDivisionError: oops"]
     """
     found = []
     if run.timed_out:
@@ -374,8 +371,7 @@ class JupyterLabServer:
             except (OSError, urllib.error.URLError):
                 time.sleep(POLL_SECONDS)
         raise TimeoutError(
-            f"jupyter lab did not answer on {self.base_url} within {SERVER_START_TIMEOUT_SECONDS} s:\n"
-            f"{self.log_tail()}"
+            f"jupyter lab did not answer on {self.base_url} within {SERVER_START_TIMEOUT_SECONDS} s:\n{self.log_tail()}"
         )
 
     def api(self, method, path, timeout=10):
@@ -681,9 +677,7 @@ class LabBrowser:
         before = self._explorer_view()
         if before is None:
             return SliderMove(description, value, None, None)
-        readout = self.page.locator(
-            f'.widget-slider:has(.widget-label:text-is("{description}")) .widget-readout'
-        ).first
+        readout = self.page.locator(f'.widget-slider:has(.widget-label:text-is("{description}")) .widget-readout').first
         readout.click()
         self.page.keyboard.press("Control+A")
         self.page.keyboard.type(str(value))
@@ -717,8 +711,8 @@ class LabBrowser:
             state = self._state()
             if state["dialog"] or state["kernel"] in ("dead", "unknown"):
                 return state
-            over = state["kernel"] == "idle" and state["running"] == 0 and (
-                state["unsettled"] == 0 or state["errors"] > 0
+            over = (
+                state["kernel"] == "idle" and state["running"] == 0 and (state["unsettled"] == 0 or state["errors"] > 0)
             )
             if over and over_before:
                 return state

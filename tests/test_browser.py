@@ -28,8 +28,6 @@ from tests.browser_support import (
     JupyterLabServer,
     LabBrowser,
     LabRun,
-    SliderMove,
-    ExplorerView,
     browser_unavailable_reason,
     expected_figure_count,
     find_chromium,
@@ -52,9 +50,7 @@ def served_root(tmp_path_factory):
     """A throwaway copy of the lessons' folder, so running them in the browser never touches the repo."""
     root = tmp_path_factory.mktemp("jupyterlab-root")
     if LESSONS:
-        shutil.copytree(
-            LESSONS[0].parent, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
-        )
+        shutil.copytree(LESSONS[0].parent, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "selftest").mkdir()
     return root
 
@@ -93,9 +89,7 @@ def test_lesson_runs_cleanly_in_jupyterlab(lab, notebook):
 # --------------------------------------------------------------------------------------------------
 # Self-tests: the check passes a healthy notebook and catches each kind of fault.
 
-ONE_PIXEL_PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+ONE_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 SAME_PYTHON = f"import os, sys\nassert os.path.realpath(sys.prefix) == {os.path.realpath(sys.prefix)!r}, sys.prefix"
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"
 PRINT_TRACEBACK = "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()"
@@ -223,4 +217,3 @@ def test_lesson_notebooks_reads_the_folder_named_by_the_environment(tmp_path):
 def test_expected_figure_count_counts_stored_png_outputs(tmp_path):
     assert expected_figure_count(write_notebook(tmp_path / "a.ipynb", ["x = 1", "plot()"], stored_figures=3)) == 3
     assert expected_figure_count(write_notebook(tmp_path / "b.ipynb", ["x = 1"])) == 0
-

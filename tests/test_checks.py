@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from course_utils._quiet_tf import tf
-
-from course_utils.checks import ____, Feedback, Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Feedback, Incorrect, Question, ____, expect_choice, expect_number
 from course_utils.exercises import lesson00
 
 
@@ -44,7 +43,11 @@ def test_hints_are_graded_then_repeat_the_last(capsys):
     q = PickB()
     for _ in range(3):
         q.hint()
-    assert capsys.readouterr().out.splitlines() == ["Hint 1/2: first hint", "Hint 2/2: second hint", "Hint 2/2: second hint"]
+    assert capsys.readouterr().out.splitlines() == [
+        "Hint 1/2: first hint",
+        "Hint 2/2: second hint",
+        "Hint 2/2: second hint",
+    ]
 
 
 def test_solution_prints_the_solution(capsys):

@@ -85,7 +85,9 @@ def test_every_technique_builds_what_its_name_says(tiny_mlp):
         assert (optimizer.global_clipnorm == compare.CLIP_NORM) == (name == "global_clipnorm"), name
         assert bool(model.losses) == name.startswith("L2"), name
         assert ("BatchNormalization" in layer_types(model)) == ("BatchNorm" in name), name
-        activations = {layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Activation)}
+        activations = {
+            layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Activation)
+        }
         assert activations == ({"relu"} if "He-ReLU" in name else {"tanh"}), name
     kernel = built["He-ReLU"][0].get_layer("dense_1").kernel.numpy()
     assert np.std(kernel) * math.sqrt(kernel.shape[0]) == pytest.approx(compare.HE_SCALE, rel=0.1)
@@ -100,8 +102,12 @@ def test_rnn_l2_penalises_both_weight_matrices():
 
 
 def test_optimizer_settings_ignore_the_automatic_name():
-    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) == compare.optimizer_settings(keras.optimizers.SGD(0.1))
-    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) != compare.optimizer_settings(keras.optimizers.SGD(0.1, clipnorm=1.0))
+    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) == compare.optimizer_settings(
+        keras.optimizers.SGD(0.1)
+    )
+    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) != compare.optimizer_settings(
+        keras.optimizers.SGD(0.1, clipnorm=1.0)
+    )
 
 
 # --------------------------------------------------------------------------- runs
@@ -113,7 +119,9 @@ def test_run_technique_matches_train_with_gradient_log_seed_by_seed(tiny_mlp):
     assert [run.seed for run in result.runs] == [0, 100] and result.technique == "clipnorm"
     for run in result.runs:
         model, optimizer = compare.clipnorm(tiny_mlp, run.seed)
-        reference = train_with_gradient_log(model, *tiny_mlp.train, optimizer, tiny_mlp.epochs, tiny_mlp.batch_size, seed=run.seed)
+        reference = train_with_gradient_log(
+            model, *tiny_mlp.train, optimizer, tiny_mlp.epochs, tiny_mlp.batch_size, seed=run.seed
+        )
         np.testing.assert_allclose(run.log.losses, reference.losses, rtol=1e-4)
         np.testing.assert_allclose(run.log.grad_norms, reference.grad_norms, rtol=1e-4)
         assert run.score == pytest.approx(compare.accuracy(model, *tiny_mlp.test), abs=0.01)
@@ -122,9 +130,14 @@ def test_run_technique_matches_train_with_gradient_log_seed_by_seed(tiny_mlp):
 
 def test_run_technique_resets_the_optimizer_state_between_seeds(tiny_mlp):
     def momentum(problem, seed):  # a stateful optimizer: its velocity must not leak from one seed into the next
-        return problem.model(seed, activation="relu", weight_scale=compare.HE_SCALE), keras.optimizers.SGD(0.05, momentum=0.9)
+        return problem.model(seed, activation="relu", weight_scale=compare.HE_SCALE), keras.optimizers.SGD(
+            0.05, momentum=0.9
+        )
 
-    first, again = compare.run_technique(tiny_mlp, momentum, seeds=(100,)), compare.run_technique(tiny_mlp, momentum, seeds=(0, 100))
+    first, again = (
+        compare.run_technique(tiny_mlp, momentum, seeds=(100,)),
+        compare.run_technique(tiny_mlp, momentum, seeds=(0, 100)),
+    )
     np.testing.assert_allclose(first.runs[0].log.losses, again.runs[1].log.losses, rtol=1e-5)
 
 
@@ -193,7 +206,9 @@ def test_format_table_prints_measured_values_in_approx_form(tiny_mlp):
 def test_format_table_masks_to_the_same_text_whatever_the_measured_values(tiny_mlp):
     # The nbval sanitizer replaces each approx value: two runs that measured different values print the same
     # masked line, so no padding may depend on a value's width.
-    sanitize = lambda text: re.sub(APPROX_PATTERN, "(approx)", text)
+    def sanitize(text):
+        return re.sub(APPROX_PATTERN, "(approx)", text)
+
     one = {"a": fake_result("a", [0.1, 0.12, 0.0956], max_norms=[128.0, 97.0, 66.0], problem=tiny_mlp)}
     other = {"a": fake_result("a", [0.5, 0.6, 0.55], max_norms=[3.2e18, 9.0, 6.0], problem=tiny_mlp)}
     assert sanitize(compare.format_table(one)) == sanitize(compare.format_table(other))
@@ -240,11 +255,16 @@ def test_plots_return_a_description_of_what_they_drew_for_the_alt_text(tiny_mlp)
     fig, axes = plt.subplots(1, 3)
     norms = compare.plot_gradient_norms(results, axes[0])
     # the median over seeds of the steps both runs share: (5e8, 2.5) then (1e9, 5.0) for the baseline
-    assert norms == ("Raw gradient norm per training step, log scale, median over 2 seeds, first to last step: "
-                     "baseline from ≈2.5e8 to ≈5.0e8, then NaN in 1 of 2 runs; L2 + clipnorm from ≈1.5 to ≈3.0.")
+    assert norms == (
+        "Raw gradient norm per training step, log scale, median over 2 seeds, first to last step: "
+        "baseline from ≈2.5e8 to ≈5.0e8, then NaN in 1 of 2 runs; L2 + clipnorm from ≈1.5 to ≈3.0."
+    )
     scores = compare.plot_scores(results, axes[1])
     assert scores.startswith("Final test accuracy per technique, median of the finite runs")
-    assert "against chance at 0.1: baseline ≈0.20 (≈0.20 to ≈0.20), NaN in 1 of 2 runs; L2 + clipnorm ≈0.35 (≈0.30 to ≈0.40)." in scores
+    assert (
+        "against chance at 0.1: baseline ≈0.20 (≈0.20 to ≈0.20), NaN in 1 of 2 runs; L2 + clipnorm ≈0.35 (≈0.30 to ≈0.40)."
+        in scores
+    )
     every_run_nan = {"baseline": fake_result("baseline", [float("nan")] * 2, problem=tiny_mlp)}
     assert compare.plot_scores(every_run_nan, axes[1]).endswith("baseline none, NaN in 2 of 2 runs.")
     wall = compare.plot_wall_time(results, axes[2])
@@ -257,7 +277,11 @@ def test_gradient_plot_gives_each_technique_its_own_colour_and_the_baseline_blac
     results = {name: fake_result(name, [0.2], problem=tiny_mlp) for name in names}
     fig, ax = plt.subplots()
     compare.plot_gradient_norms(results, ax)
-    colours = {line.get_label(): matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if not line.get_label().startswith("_")}
+    colours = {
+        line.get_label(): matplotlib.colors.to_hex(line.get_color())
+        for line in ax.lines
+        if not line.get_label().startswith("_")
+    }
     assert colours["baseline"] == "#000000"
     assert len(set(colours.values())) == len(names), "seven techniques, seven colours"
     plt.close(fig)

@@ -35,7 +35,9 @@ def test_trace_matches_a_hand_written_forward_and_backward_pass():
     x, y = classification_data()
     model = small_mlp()
     trace = trace_layers(model, x, y)
-    kernels = [layer.kernel.numpy().astype(np.float64) for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    kernels = [
+        layer.kernel.numpy().astype(np.float64) for layer in model.layers if isinstance(layer, keras.layers.Dense)
+    ]
     # forward: h_l = a_{l-1} W_l (zero biases), a_l = tanh(h_l); logits = a_3 W_out
     a, pre, act = x.astype(np.float64), [], []
     for w in kernels[:-1]:
@@ -47,9 +49,9 @@ def test_trace_matches_a_hand_written_forward_and_backward_pass():
     probs /= probs.sum(1, keepdims=True)
     upstream = (probs - np.eye(3)[y]) / len(y) @ kernels[-1].T  # dL/da of the last hidden layer
     expected_grads = [None] * len(pre)
-    for l in reversed(range(len(pre))):
-        expected_grads[l] = upstream * (1 - np.tanh(pre[l]) ** 2)  # dL/dh_l
-        upstream = expected_grads[l] @ kernels[l].T  # dL/da_{l-1}
+    for k in reversed(range(len(pre))):
+        expected_grads[k] = upstream * (1 - np.tanh(pre[k]) ** 2)  # dL/dh_k
+        upstream = expected_grads[k] @ kernels[k].T  # dL/da_{k-1}
     for got, want in zip(trace.preactivations, pre):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     for got, want in zip(trace.activations, act):
@@ -63,7 +65,9 @@ def test_trace_kernel_gradients_agree_with_layer_gradient_norms():
     model = small_mlp()
     trace = trace_layers(model, x, y)
     assert len(trace.kernels) == len(trace.kernel_grads) == 4 and len(trace.activations) == 3
-    np.testing.assert_allclose([np.linalg.norm(g) for g in trace.kernel_grads], layer_gradient_norms(model, x, y), rtol=1e-5)
+    np.testing.assert_allclose(
+        [np.linalg.norm(g) for g in trace.kernel_grads], layer_gradient_norms(model, x, y), rtol=1e-5
+    )
 
 
 def test_trace_works_with_batch_norm_between_dense_and_activation():

@@ -14,12 +14,17 @@ def status(feedback):
 
 
 def fake_result(name, scores):
-    runs = [compare.Run(seed, GradientLog(losses=[1.0], grad_norms=[1.0]), score, 0.1) for seed, score in enumerate(scores)]
+    runs = [
+        compare.Run(seed, GradientLog(losses=[1.0], grad_norms=[1.0]), score, 0.1) for seed, score in enumerate(scores)
+    ]
     return compare.Result(name, None, runs, trace_seconds=0.1, step_ops=1)
 
 
 def clipping_results(per_variable, global_):
-    return {"clipnorm": fake_result("clipnorm", per_variable), "global_clipnorm": fake_result("global_clipnorm", global_)}
+    return {
+        "clipnorm": fake_result("clipnorm", per_variable),
+        "global_clipnorm": fake_result("global_clipnorm", global_),
+    }
 
 
 # q1: symptoms -> fixes
@@ -35,7 +40,10 @@ def test_q1_accepts_the_solution_and_blanks():
 def test_q1_says_which_symptom_is_wrong_and_why_without_the_answer():
     feedback = q1.feedback({"A": "b", "B": "c", "C": "a"})
     assert feedback.status == "incorrect"
-    assert feedback.message == "symptom A: in the sweep, the gradient of the RNN with L2 alone still exploded in every seed."
+    assert (
+        feedback.message
+        == "symptom A: in the sweep, the gradient of the RNN with L2 alone still exploded in every seed."
+    )
     feedback = q1.feedback({"A": "a", "B": "a", "C": "d"})
     assert feedback.message.startswith("symptom B: clipnorm kept the MLP's raw gradient as large as the baseline's")
     assert "symptom C: the sweep never changed the batch size" in feedback.message
@@ -84,7 +92,9 @@ def test_q3_rejects_malformed_input():
         "clipping_prediction should be one of 'clipnorm', 'global_clipnorm', 'neither', got 'global'."
     )
     assert q3.feedback("clipnorm", "table").message == "results should be the dict that compare.sweep returns, got str."
-    assert q3.feedback("clipnorm", {"clipnorm": measured["clipnorm"]}).message.startswith("results has no 'global_clipnorm' entry")
+    assert q3.feedback("clipnorm", {"clipnorm": measured["clipnorm"]}).message.startswith(
+        "results has no 'global_clipnorm' entry"
+    )
     diverged = clipping_results([float("nan")] * 3, [0.1, 0.1, 0.1])
     assert q3.feedback("clipnorm", diverged).message.startswith("every 'clipnorm' run diverged")
 
@@ -107,7 +117,9 @@ def test_q4():
 
 
 def he_relu_clipnorm(problem, seed):
-    return problem.model(seed, activation="relu", weight_scale=compare.HE_SCALE), problem.sgd(clipnorm=compare.CLIP_NORM)
+    return problem.model(seed, activation="relu", weight_scale=compare.HE_SCALE), problem.sgd(
+        clipnorm=compare.CLIP_NORM
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +138,27 @@ def test_q5_accepts_the_solution_after_running_it(mlp):
 def test_q5_says_what_is_wrong_before_training(mlp):
     model, optimizer = he_relu_clipnorm(mlp, 0)
     tanh_model, _ = compare.baseline(mlp, 0)
-    assert q5.feedback(he_relu_clipnorm, tanh_model, optimizer).message == "the hidden activations should all be ReLU, got ['tanh']."
+    assert (
+        q5.feedback(he_relu_clipnorm, tanh_model, optimizer).message
+        == "the hidden activations should all be ReLU, got ['tanh']."
+    )
     relu_at_4 = mlp.model(0, activation="relu")
-    assert q5.feedback(he_relu_clipnorm, relu_at_4, optimizer).message.startswith("the first kernel is drawn at sigma_w ≈4.0")
+    assert q5.feedback(he_relu_clipnorm, relu_at_4, optimizer).message.startswith(
+        "the first kernel is drawn at sigma_w ≈4.0"
+    )
     with_bn = mlp.model(0, activation="relu", weight_scale=compare.HE_SCALE, batch_norm=True)
-    assert q5.feedback(he_relu_clipnorm, with_bn, optimizer).message.startswith("this combination has no BatchNormalization")
-    assert q5.feedback(he_relu_clipnorm, model, mlp.sgd(global_clipnorm=1.0)).message.startswith("that is global_clipnorm")
+    assert q5.feedback(he_relu_clipnorm, with_bn, optimizer).message.startswith(
+        "this combination has no BatchNormalization"
+    )
+    assert q5.feedback(he_relu_clipnorm, model, mlp.sgd(global_clipnorm=1.0)).message.startswith(
+        "that is global_clipnorm"
+    )
     assert q5.feedback(he_relu_clipnorm, model, mlp.sgd()).message.startswith(
-        "the optimizer should clip each variable's gradient to norm 1 (clipnorm), got clipnorm=None.")
+        "the optimizer should clip each variable's gradient to norm 1 (clipnorm), got clipnorm=None."
+    )
     assert q5.feedback(he_relu_clipnorm, model, keras.optimizers.SGD(1.0, clipnorm=1.0)).message.startswith(
-        "keep the baseline's SGD learning rate")
+        "keep the baseline's SGD learning rate"
+    )
 
 
 def test_q5_catches_a_function_whose_runs_do_not_match_its_model(mlp):
@@ -151,7 +174,10 @@ def test_q5_rejects_malformed_input(mlp):
     assert q5.feedback(None, model, optimizer).message == (
         "he_relu_clipnorm should be a function (problem, seed) -> (model, optimizer), got NoneType."
     )
-    assert q5.feedback(he_relu_clipnorm, "model", optimizer).message == "model should be the keras.Model your function returns, got str."
+    assert (
+        q5.feedback(he_relu_clipnorm, "model", optimizer).message
+        == "model should be the keras.Model your function returns, got str."
+    )
     unbuilt = keras.Sequential([keras.layers.Dense(3)])
     assert q5.feedback(he_relu_clipnorm, unbuilt, optimizer).message.startswith("model is not built")
     assert q5.feedback(he_relu_clipnorm, model, "sgd").message == "optimizer should be a keras optimizer, got str."

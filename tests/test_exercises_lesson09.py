@@ -24,7 +24,9 @@ def watched():
         init = keras.initializers.RandomNormal(stddev=3.0 / math.sqrt(8), seed=i)
         layers.append(keras.layers.Dense(8, activation="tanh", kernel_initializer=init, name=f"hidden_{i}"))
     model = keras.Sequential(layers + [keras.layers.Dense(3, name="logits")])
-    model.compile(optimizer=keras.optimizers.SGD(0.05), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     monitor = GradientMonitor(x[:32], y[:32])
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
     return monitor
@@ -81,7 +83,9 @@ def test_q3_warmup_schedule():
     long_decay = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=5000, warmup_target=1e-3, warmup_steps=100)
     assert_feedback(q3.feedback(long_decay), "incorrect", "reaches 0 at step 1100")
     # malformed
-    assert_feedback(q3.feedback(1e-3), "incorrect", "should be a keras.optimizers.schedules.LearningRateSchedule, got float")
+    assert_feedback(
+        q3.feedback(1e-3), "incorrect", "should be a keras.optimizers.schedules.LearningRateSchedule, got float"
+    )
     assert_feedback(q3.feedback(keras.optimizers.Adam()), "incorrect", "got Adam")
     assert q3.feedback(____).status == "blank"
 
@@ -102,7 +106,9 @@ def test_q4_loss_scale_after_overflows():
 
 def test_q4_answer_is_what_the_real_optimizer_does():
     variable = keras.Variable([1.0])
-    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=32768.0, dynamic_growth_steps=3)
+    optimizer = keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.SGD(0.1), initial_scale=32768.0, dynamic_growth_steps=3
+    )
     optimizer.build([variable])
     for gradient in [np.inf] * 4 + [1.0] * 5:
         optimizer.apply([tf.constant([gradient])], [variable])

@@ -14,7 +14,9 @@ def sources(notebook):
 
 def test_strip_solution_keeps_indentation_and_everything_outside_the_markers():
     source = "def f():\n    x = ____\n    # BEGIN SOLUTION\n    x = 1\n    y = 2\n    # END SOLUTION\n    return x\n# BEGIN SOLUTION\nz = 3\n# END SOLUTION"
-    assert strip_solution(source, "code") == "def f():\n    x = ____\n    # YOUR CODE HERE\n    return x\n# YOUR CODE HERE"
+    assert (
+        strip_solution(source, "code") == "def f():\n    x = ____\n    # YOUR CODE HERE\n    return x\n# YOUR CODE HERE"
+    )
 
 
 def test_strip_solution_in_markdown_and_leaves_other_text_alone():

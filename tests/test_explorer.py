@@ -35,7 +35,9 @@ def test_time_profile_stays_under_pascanus_bound():
     assert profile.summary().startswith("Pascanu's bound: s_max(U) = 1.50 per step")
 
 
-@pytest.mark.parametrize("bad, message", [(dict(weight_scale=0.0), "weight_scale"), (dict(activation="elu"), "activation")])
+@pytest.mark.parametrize(
+    "bad, message", [(dict(weight_scale=0.0), "weight_scale"), (dict(activation="elu"), "activation")]
+)
 def test_bad_settings_are_explained(probe, bad, message):
     with pytest.raises(ValueError, match=message):
         depth_profile(*probe, **{"weight_scale": 1.0, **bad})

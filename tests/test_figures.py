@@ -22,7 +22,9 @@ def image_outputs(path):
 
 @pytest.mark.parametrize("notebook", STORED, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_stored_figure_has_alt_text(notebook):
-    missing = [index for index, output in image_outputs(notebook) if not output.metadata.get("image/png", {}).get("alt")]
+    missing = [
+        index for index, output in image_outputs(notebook) if not output.metadata.get("image/png", {}).get("alt")
+    ]
     assert not missing, f"{notebook.name}: figures without alt text in cells {missing} (show them with figures.show)"
 
 

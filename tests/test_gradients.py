@@ -17,7 +17,10 @@ def test_layer_gradient_norms_match_the_hand_derived_gradient():
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 2)).astype("float32")
     model = linear_net()
-    w1, w2 = (k.astype(np.float64) for k in (model.get_layer("dense_0").kernel.numpy(), model.get_layer("output").kernel.numpy()))
+    w1, w2 = (
+        k.astype(np.float64)
+        for k in (model.get_layer("dense_0").kernel.numpy(), model.get_layer("output").kernel.numpy())
+    )
     # L = mean((x W1 W2 - y)^2) over all n*k entries
     residual = x @ w1 @ w2 - y
     upstream = 2 * residual / residual.size
@@ -46,7 +49,13 @@ def regression_data(n=64, seed=0):
 def test_log_records_every_step_and_catches_divergence():
     x, y = regression_data()
     log = train_with_gradient_log(
-        linear_net(), x, y, keras.optimizers.SGD(10.0), epochs=50, batch_size=16, loss_fn=keras.losses.MeanSquaredError()
+        linear_net(),
+        x,
+        y,
+        keras.optimizers.SGD(10.0),
+        epochs=50,
+        batch_size=16,
+        loss_fn=keras.losses.MeanSquaredError(),
     )
     assert log.diverged and log.diverged_at == len(log.losses) - 1 == len(log.grad_norms) - 1
     assert not np.isfinite(log.losses[-1]) or not np.isfinite(log.grad_norms[-1])
@@ -88,12 +97,20 @@ def test_logged_norm_is_the_raw_norm_before_clipping():
 
 def test_regularisation_penalty_is_part_of_the_logged_loss():
     x, y = regression_data()
-    model = deep_mlp(1, 3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2,
-                     kernel_regularizer=keras.regularizers.l2(1.0))
+    model = deep_mlp(
+        1,
+        3,
+        activation="linear",
+        weight_scale=1.0,
+        input_dim=4,
+        num_classes=2,
+        kernel_regularizer=keras.regularizers.l2(1.0),
+    )
     data_loss = float(keras.losses.MeanSquaredError()(y[:64], model(x[:64])))
     penalty = float(tf.add_n(model.losses))
-    log = train_with_gradient_log(model, x, y, keras.optimizers.SGD(0.0), epochs=1, batch_size=64,
-                                  loss_fn=keras.losses.MeanSquaredError())
+    log = train_with_gradient_log(
+        model, x, y, keras.optimizers.SGD(0.0), epochs=1, batch_size=64, loss_fn=keras.losses.MeanSquaredError()
+    )
     assert log.losses[0] == pytest.approx(data_loss + penalty, rel=1e-5)
 
 
@@ -102,7 +119,9 @@ def test_gradient_log_summaries():
     assert log.max_grad_norm == 5.0
     assert log.fraction_above(1.5) == 0.5
     assert log.epoch_mean_losses() == [1.5, 3.5]
-    assert GradientLog(losses=[1.0, float("nan")], grad_norms=[1.0, 1.0], diverged_at=1, steps_per_epoch=1).epoch_mean_losses() == [1.0]
+    assert GradientLog(
+        losses=[1.0, float("nan")], grad_norms=[1.0, 1.0], diverged_at=1, steps_per_epoch=1
+    ).epoch_mean_losses() == [1.0]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils._quiet_tf import tf
 from course_utils import baselines
+from course_utils._quiet_tf import tf
 from course_utils.data import load_digits
 from course_utils.models import deep_mlp
 from course_utils.monitor import GradientMonitor
@@ -29,7 +29,9 @@ def sequences():
 
 
 def tiny_model(**compile_args):
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="hidden"), keras.layers.Dense(1, name="out")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, name="hidden"), keras.layers.Dense(1, name="out")]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", **compile_args)
     return model
 
@@ -49,7 +51,9 @@ def test_mlp_baseline_input_side_growth_at_the_first_record(digits):
     assert [record["step"] for record in monitor.history] == [0, 1, 2]
     first = monitor.history[0]
     assert set(first) == {"step", "global_norm", "layer_norms"}
-    assert list(first["layer_norms"]) == [f"dense_{i}" for i in range(30)] + ["output"]  # model order, weighted layers only
+    assert list(first["layer_norms"]) == [f"dense_{i}" for i in range(30)] + [
+        "output"
+    ]  # model order, weighted layers only
     assert first["layer_norms"]["dense_0"] / first["layer_norms"]["dense_29"] > 1e3  # lesson 01's explosion
     assert math.isclose(first["global_norm"], math.sqrt(sum(n**2 for n in first["layer_norms"].values())), rel_tol=1e-9)
     assert monitor.stop_reason is None and not model.stop_training
@@ -128,7 +132,13 @@ def test_log_dir_writes_scalars_and_histograms(tmp_path):
     events = EventAccumulator(os.fspath(tmp_path / "gradients"), size_guidance={"tensors": 0})
     events.Reload()
     tags = set(events.Tags()["tensors"])
-    assert {"gradient_norm/global", "gradient_norm/hidden", "gradient_norm/out", "gradients/hidden", "gradients/out"} <= tags
+    assert {
+        "gradient_norm/global",
+        "gradient_norm/hidden",
+        "gradient_norm/out",
+        "gradients/hidden",
+        "gradients/out",
+    } <= tags
     written = events.Tensors("gradient_norm/global")
     assert [e.step for e in written] == [r["step"] for r in monitor.history] == [0, 1, 2]
     assert [float(tf.make_ndarray(e.tensor_proto)) for e in written] == pytest.approx(

@@ -34,10 +34,22 @@ def nbval_outcomes(tmp_path, notebooks):
         nbformat.write(nb, tmp_path / name)
     report = tmp_path / "report.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
-         f"--nbval-sanitize-with={SANITIZE_FILE}",
-         f"--junitxml={report}", *notebooks],
-        cwd=tmp_path, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--nbval-sanitize-with={SANITIZE_FILE}",
+            f"--junitxml={report}",
+            *notebooks,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
     )
     passed = {name: True for name in notebooks}
     for case in ElementTree.parse(report).iter("testcase"):

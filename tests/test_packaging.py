@@ -1,9 +1,9 @@
 """The two ways to set up (pip and conda) and the README's commands must not drift apart."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,12 @@ def test_environment_yml_python_satisfies_requires_python():
 def ci_commands():
     """The lines of .ci/run marked as the README's set-up and test commands."""
     lines = (ROOT / ".ci" / "run").read_text().splitlines()
-    return {tag: line.split("#")[0].strip() for line in lines for tag in ("set-up", "test") if line.endswith(f"# README: {tag}")}
+    return {
+        tag: line.split("#")[0].strip()
+        for line in lines
+        for tag in ("set-up", "test")
+        if line.endswith(f"# README: {tag}")
+    }
 
 
 def test_ci_runs_exactly_the_readme_commands():

@@ -16,7 +16,6 @@ import http.server
 import importlib.resources
 import os
 import threading
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
@@ -98,7 +97,10 @@ def open_page(browser, base, page, query=""):
     tab.on("console", lambda message: message.type == "error" and problems.append(f"console error: {message.text}"))
     tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     tab.on("requestfailed", lambda request: problems.append(f"failed request: {request.url}"))
-    tab.on("response", lambda response: response.status >= 400 and problems.append(f"HTTP {response.status}: {response.url}"))
+    tab.on(
+        "response",
+        lambda response: response.status >= 400 and problems.append(f"HTTP {response.status}: {response.url}"),
+    )
 
     def stay_local(route):
         if urlparse(route.request.url).netloc == local or route.request.url.startswith("data:"):

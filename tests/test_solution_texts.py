@@ -19,7 +19,11 @@ CHECKED = re.compile(r"\b(q\d+)\.check\(")
 
 
 def code_lines(text):
-    return [line.rstrip() for line in textwrap.dedent(text).splitlines() if line.strip() and not line.strip().startswith("#")]
+    return [
+        line.rstrip()
+        for line in textwrap.dedent(text).splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def solution_blocks():

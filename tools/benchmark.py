@@ -38,7 +38,10 @@ def main(args):
     print("| notebook | wall time (s) | peak kernel memory (MB) |")
     print("|---|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
-        print(row("floor (kernel start + import course_utils/TensorFlow)", execute_notebook(floor_notebook(folder))), flush=True)
+        print(
+            row("floor (kernel start + import course_utils/TensorFlow)", execute_notebook(floor_notebook(folder))),
+            flush=True,
+        )
     total = 0.0
     for path in paths:
         run = execute_notebook(path)

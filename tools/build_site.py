@@ -47,8 +47,19 @@ def build(output_dir=OUTPUT_DIR):
         sys.path.insert(0, str(CONFIG_DIR))  # the figure_alt_text extension lives beside conf.py
         try:
             return build_main(
-                ["-b", "html", "-W", "--keep-going", "-q", "-c", str(CONFIG_DIR), "-d", str(Path(source) / "_doctrees"),
-                 source, str(output_dir)]
+                [
+                    "-b",
+                    "html",
+                    "-W",
+                    "--keep-going",
+                    "-q",
+                    "-c",
+                    str(CONFIG_DIR),
+                    "-d",
+                    str(Path(source) / "_doctrees"),
+                    source,
+                    str(output_dir),
+                ]
             )
         finally:
             sys.path.remove(str(CONFIG_DIR))

@@ -11,7 +11,6 @@ result so the stored outputs show the "not attempted" feedback.
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 
@@ -21,8 +20,14 @@ SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
 _BLOCKS = {
-    "code": (re.compile(r"^([ \t]*)# BEGIN SOLUTION\n.*?^[ \t]*# END SOLUTION[ \t]*$", re.M | re.S), "{indent}# YOUR CODE HERE"),
-    "markdown": (re.compile(r"^([ \t]*)<!-- BEGIN SOLUTION -->\n.*?<!-- END SOLUTION -->[ \t]*$", re.M | re.S), "{indent}*Your answer here.*"),
+    "code": (
+        re.compile(r"^([ \t]*)# BEGIN SOLUTION\n.*?^[ \t]*# END SOLUTION[ \t]*$", re.M | re.S),
+        "{indent}# YOUR CODE HERE",
+    ),
+    "markdown": (
+        re.compile(r"^([ \t]*)<!-- BEGIN SOLUTION -->\n.*?<!-- END SOLUTION -->[ \t]*$", re.M | re.S),
+        "{indent}*Your answer here.*",
+    ),
 }
 
 

@@ -1,8 +1,8 @@
 """Execute a notebook headlessly in a fresh kernel of this Python environment.
 
-    >>> run = execute_notebook(Path("notebooks/00_welcome.ipynb"))   # doctest: +SKIP
-    >>> run.seconds, run.peak_memory_mb                              # doctest: +SKIP
-    (9.1, 610.0)
+>>> run = execute_notebook(Path("notebooks/00_welcome.ipynb"))   # doctest: +SKIP
+>>> run.seconds, run.peak_memory_mb                              # doctest: +SKIP
+(9.1, 610.0)
 """
 
 import time

@@ -1,7 +1,7 @@
 """Lesson 00's warm-up question: it only shows how checks, hints and solutions work.
 
-    >>> q1.check(30)
-    Correct: 30 hidden tanh layers at sigma_w = 4.0. Between the last one (h_29) and the first (h_0) the gradient takes 29 steps back, each multiplying its norm by sqrt(chi_1) = 1.54 (mean-field theory, lesson 01): 1.54**29 = 2.8e5 from top to bottom.
+>>> q1.check(30)
+Correct: 30 hidden tanh layers at sigma_w = 4.0. Between the last one (h_29) and the first (h_0) the gradient takes 29 steps back, each multiplying its norm by sqrt(chi_1) = 1.54 (mean-field theory, lesson 01): 1.54**29 = 2.8e5 from top to bottom.
 """
 
 import math

@@ -1,7 +1,7 @@
 """Lesson 01's exercises: predict how gradients grow across depth from chi_1, then measure it.
 
-    >>> q1.check(1.6)
-    Incorrect: that is chi_1 itself, the per-layer growth of the *squared* gradient norm; the question asks about the norm.
+>>> q1.check(1.6)
+Incorrect: that is chi_1 itself, the per-layer growth of the *squared* gradient norm; the question asks about the norm.
 """
 
 import math
@@ -48,7 +48,9 @@ class PredictGrowthPerLayer(Question):
                 "critical scale sigma_w = 1 of a tanh network."
             )
         if not math.isclose(value, expected, rel_tol=0.01):
-            raise Incorrect(f"{value:.3g} is not what chi_1 predicts at sigma_w = {Q1_SCALE}; compute chi_1 with chi1().")
+            raise Incorrect(
+                f"{value:.3g} is not what chi_1 predicts at sigma_w = {Q1_SCALE}; compute chi_1 with chi1()."
+            )
         return (
             f"{expected:.2f} per layer, so sqrt(chi_1)**29 = {significant(expected**29)}-fold across the 29 steps "
             "from h_29 down to h_0 of a 30-layer network."

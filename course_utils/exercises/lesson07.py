@@ -1,7 +1,7 @@
 """Lesson 07's exercises: read symptoms, predict what clipping does, and add a combination to the sweep.
 
-    >>> q2.check("c")
-    Correct: the log records the raw gradient, before `optimizer.apply` clips it: clipping changes the update, not the gradient.
+>>> q2.check("c")
+Correct: the log records the raw gradient, before `optimizer.apply` clips it: clipping changes the update, not the gradient.
 """
 
 import math
@@ -30,7 +30,10 @@ _FIX_FOR = {"A": "a", "B": "c", "C": "a"}
 _NOT_MEASURED = "the sweep never changed the batch size: pick a fix the table measured"
 _WHY_NOT = {
     ("A", "b"): "in the sweep, the gradient of the RNN with L2 alone still exploded in every seed",
-    ("A", "c"): "the RNN has no hidden Dense layers for He-ReLU or BatchNorm to change; which RNN rows have no NaN runs?",
+    (
+        "A",
+        "c",
+    ): "the RNN has no hidden Dense layers for He-ReLU or BatchNorm to change; which RNN rows have no NaN runs?",
     ("A", "d"): _NOT_MEASURED,
     ("B", "a"): "clipnorm kept the MLP's raw gradient as large as the baseline's and its accuracy below 0.3: it caps "
     "the update, the network stays badly scaled",
@@ -73,7 +76,9 @@ class SymptomToFix(Question):
         missing = sorted(set(SYMPTOMS) - set(answers))
         extra = sorted(set(answers) - set(SYMPTOMS), key=str)
         if missing or extra:
-            raise Incorrect(f"answers should have exactly the keys 'A', 'B' and 'C' (missing {missing}, unexpected {extra}).")
+            raise Incorrect(
+                f"answers should have exactly the keys 'A', 'B' and 'C' (missing {missing}, unexpected {extra})."
+            )
         for symptom in SYMPTOMS:
             expect_choice(answers[symptom], f"the answer for symptom {symptom}", tuple(FIXES))
         wrong = [f"symptom {s}: {_WHY_NOT[(s, answers[s])]}" for s in SYMPTOMS if answers[s] != _FIX_FOR[s]]
@@ -85,7 +90,9 @@ class SymptomToFix(Question):
 def _scores(results, name):
     result = results.get(name)
     if not isinstance(result, compare.Result):
-        raise Incorrect(f"results has no {name!r} entry: run compare.sweep(mlp, SEEDS, ['clipnorm', 'global_clipnorm', ...]).")
+        raise Incorrect(
+            f"results has no {name!r} entry: run compare.sweep(mlp, SEEDS, ['clipnorm', 'global_clipnorm', ...])."
+        )
     if not result.scores.size:
         raise Incorrect(f"every {name!r} run diverged, so there is nothing to compare: did you change the problem?")
     return result.scores
@@ -116,10 +123,14 @@ class ClipnormOrGlobal(Question):
             raise Incorrect(f"results should be the dict that compare.sweep returns, got {type(results).__name__}.")
         measured = measured_winner(results)
         if prediction != measured:
-            raise Incorrect("the sweep does not agree with your prediction: compare the two rows' scores, seed by seed.")
+            raise Incorrect(
+                "the sweep does not agree with your prediction: compare the two rows' scores, seed by seed."
+            )
         if measured == "clipnorm":
-            return ("global clipping divides every gradient by the global norm, which the input-side layers dominate, so "
-                    "the output layer barely moves; clipnorm caps each variable on its own and lets the small ones through.")
+            return (
+                "global clipping divides every gradient by the global norm, which the input-side layers dominate, so "
+                "the output layer barely moves; clipnorm caps each variable on its own and lets the small ones through."
+            )
         return "that is what this machine measured."
 
 
@@ -136,13 +147,19 @@ class RawNormRatio(Question):
         if value <= 0:
             raise Incorrect("a ratio of two norms is positive.")
         if value < low:
-            raise Incorrect(f"{approx(value)} says clipping lowered the logged norm. The log holds raw gradients: check that "
-                            "you divided the clipnorm row's max_grad_norm by the baseline's.")
+            raise Incorrect(
+                f"{approx(value)} says clipping lowered the logged norm. The log holds raw gradients: check that "
+                "you divided the clipnorm row's max_grad_norm by the baseline's."
+            )
         if value > high:
-            raise Incorrect(f"{approx(value)} is far from 1. Did you compare the *largest* norms (max_grad_norm)? Typical "
-                            "norms differ a lot, because the baseline's gradient collapses after its first step.")
-        return (f"{approx(value)}, the same order of magnitude: clipping bounded the updates, while the raw gradient stayed as "
-                "large as the baseline's.")
+            raise Incorrect(
+                f"{approx(value)} is far from 1. Did you compare the *largest* norms (max_grad_norm)? Typical "
+                "norms differ a lot, because the baseline's gradient collapses after its first step."
+            )
+        return (
+            f"{approx(value)}, the same order of magnitude: clipping bounded the updates, while the raw gradient stayed as "
+            "large as the baseline's."
+        )
 
 
 def _activations(model):
@@ -163,8 +180,10 @@ class HeReluClipnorm(Question):
 
     def grade(self, he_relu_clipnorm, model, optimizer):
         if not callable(he_relu_clipnorm):
-            raise Incorrect(f"he_relu_clipnorm should be a function (problem, seed) -> (model, optimizer), got "
-                            f"{type(he_relu_clipnorm).__name__}.")
+            raise Incorrect(
+                f"he_relu_clipnorm should be a function (problem, seed) -> (model, optimizer), got "
+                f"{type(he_relu_clipnorm).__name__}."
+            )
         if not isinstance(model, keras.Model):
             raise Incorrect(f"model should be the keras.Model your function returns, got {type(model).__name__}.")
         if not model.built:
@@ -180,26 +199,36 @@ class HeReluClipnorm(Question):
         fan_in = first.kernel.shape[0]
         scale = float(np.std(first.kernel.numpy())) * math.sqrt(fan_in)
         if abs(scale / compare.HE_SCALE - 1.0) > 0.2:
-            raise Incorrect(f"the first kernel is drawn at sigma_w {approx(scale)}; He initialisation for ReLU is "
-                            "sigma_w = sqrt(2) (weight_scale=compare.HE_SCALE).")
+            raise Incorrect(
+                f"the first kernel is drawn at sigma_w {approx(scale)}; He initialisation for ReLU is "
+                "sigma_w = sqrt(2) (weight_scale=compare.HE_SCALE)."
+            )
         if optimizer.global_clipnorm is not None:
-            raise Incorrect("that is global_clipnorm: this exercise asks for clipnorm, each variable clipped on its own.")
+            raise Incorrect(
+                "that is global_clipnorm: this exercise asks for clipnorm, each variable clipped on its own."
+            )
         if optimizer.clipnorm != compare.CLIP_NORM:
-            raise Incorrect(f"the optimizer should clip each variable's gradient to norm {compare.CLIP_NORM:g} (clipnorm), "
-                            f"got clipnorm={optimizer.clipnorm}.")
+            raise Incorrect(
+                f"the optimizer should clip each variable's gradient to norm {compare.CLIP_NORM:g} (clipnorm), "
+                f"got clipnorm={optimizer.clipnorm}."
+            )
         if not math.isclose(float(optimizer.learning_rate), baselines.MLP_TRAINING["learning_rate"], rel_tol=1e-6):
             raise Incorrect("keep the baseline's SGD learning rate (use problem.sgd) so the comparison stays fair.")
         result = compare.run_technique(compare.mlp_problem(**compare.LESSON_MLP), he_relu_clipnorm, compare.SEEDS)
         if result.diverged:
             raise Incorrect(f"{result.diverged} of {len(result.runs)} runs reached NaN.")
         if result.max_grad_norm > MAX_HE_NORM:
-            raise Incorrect(f"a raw gradient norm reached {approx(result.max_grad_norm)}: is the function's network really "
-                            "the He-ReLU one?")
+            raise Incorrect(
+                f"a raw gradient norm reached {approx(result.max_grad_norm)}: is the function's network really "
+                "the He-ReLU one?"
+            )
         if result.score_median < MIN_ACCURACY:
             raise Incorrect(f"the median test accuracy is {approx(result.score_median)}: the network did not learn.")
-        return (f"no NaN in {len(result.runs)}/{len(result.runs)} seeds, the largest raw gradient norm is "
-                f"{approx(result.max_grad_norm)} and the median test accuracy {approx(result.score_median)}: with the cause "
-                "fixed, clipping is a cheap safety net.")
+        return (
+            f"no NaN in {len(result.runs)}/{len(result.runs)} seeds, the largest raw gradient norm is "
+            f"{approx(result.max_grad_norm)} and the median test accuracy {approx(result.score_median)}: with the cause "
+            "fixed, clipping is a cheap safety net."
+        )
 
 
 q1 = SymptomToFix()

@@ -40,7 +40,9 @@ class MonitorYourModel(Question):
         if not monitor.history:
             raise Incorrect("the monitor has no records: pass it to fit with callbacks=[monitor], then run the cell.")
         if not isinstance(largest_layer, str):
-            raise Incorrect(f"largest_layer should be a layer's name (a str), got {type(largest_layer).__name__} {largest_layer!r}.")
+            raise Incorrect(
+                f"largest_layer should be a layer's name (a str), got {type(largest_layer).__name__} {largest_layer!r}."
+            )
         first = monitor.history[0]
         norms = first["layer_norms"]
         if first["step"] != 0:
@@ -49,7 +51,9 @@ class MonitorYourModel(Question):
             raise Incorrect(f"{largest_layer!r} is not one of the monitored layers ({', '.join(norms)}).")
         finite = {name: value for name, value in norms.items() if math.isfinite(value)}
         if not finite:
-            raise Incorrect("every norm of the first record is NaN or Inf: start from a model whose first gradient is finite.")
+            raise Incorrect(
+                "every norm of the first record is NaN or Inf: start from a model whose first gradient is finite."
+            )
         if largest_layer != max(finite, key=finite.get):
             raise Incorrect(
                 f"{largest_layer!r} is not the layer with the largest gradient norm at the first record (step 0); "
@@ -80,16 +84,24 @@ class FirstNonFinite(Question):
 
     def grade(self, first_bad_batch, batch_losses):
         if not isinstance(batch_losses, (list, tuple, np.ndarray)) or len(batch_losses) == 0:
-            raise Incorrect("batch_losses should be the non-empty list of losses your callback recorded, one per batch.")
+            raise Incorrect(
+                "batch_losses should be the non-empty list of losses your callback recorded, one per batch."
+            )
         losses = [expect_number(loss, "each recorded loss", finite=False) for loss in batch_losses]
         bad = [i for i, loss in enumerate(losses) if not math.isfinite(loss)]
         if not bad:
-            raise Incorrect("every recorded loss is finite: this run never reached NaN/Inf (train longer, or record every batch).")
+            raise Incorrect(
+                "every recorded loss is finite: this run never reached NaN/Inf (train longer, or record every batch)."
+            )
         if isinstance(first_bad_batch, bool) or not isinstance(first_bad_batch, (int, np.integer)):
-            raise Incorrect(f"first_bad_batch should be a batch index (an int), got {type(first_bad_batch).__name__} {first_bad_batch!r}.")
+            raise Incorrect(
+                f"first_bad_batch should be a batch index (an int), got {type(first_bad_batch).__name__} {first_bad_batch!r}."
+            )
         first_bad_batch = int(first_bad_batch)
         if not 0 <= first_bad_batch < len(losses):
-            raise Incorrect(f"there are {len(losses)} recorded batches, counted from 0: {first_bad_batch} is not one of them.")
+            raise Incorrect(
+                f"there are {len(losses)} recorded batches, counted from 0: {first_bad_batch} is not one of them."
+            )
         if math.isfinite(losses[first_bad_batch]):
             raise Incorrect(f"the loss recorded at batch {first_bad_batch} is still finite.")
         if first_bad_batch != bad[0]:
@@ -128,12 +140,16 @@ class WarmupSchedule(Question):
         if not math.isclose(rates[0], 0.0, abs_tol=1e-9):
             raise Incorrect(f"at step 0 your learning rate is {rates[0]:.3g}: a warmup starts from 0.")
         if not math.isclose(rates[100], 1e-3, rel_tol=1e-3):
-            raise Incorrect(f"at step 100 your learning rate is {rates[100]:.3g}: the warmup should end at the peak, 1e-3.")
+            raise Incorrect(
+                f"at step 100 your learning rate is {rates[100]:.3g}: the warmup should end at the peak, 1e-3."
+            )
         if not math.isclose(rates[50], 5e-4, rel_tol=1e-2):
             raise Incorrect(f"at step 50 your learning rate is {rates[50]:.3g}: the rise to the peak should be linear.")
         if not (math.isclose(rates[600], 5e-4, rel_tol=1e-2) and math.isclose(rates[1100], 0.0, abs_tol=1e-7)):
             raise Incorrect("the warmup is right, but the decay should be a cosine that reaches 0 at step 1100.")
-        return "a linear warmup to 1e-3 over 100 steps, then a cosine decay. Pass it as learning_rate= to any optimizer."
+        return (
+            "a linear warmup to 1e-3 over 100 steps, then a cosine decay. Pass it as learning_rate= to any optimizer."
+        )
 
 
 class LossScale(NumericAnswer):
