@@ -9,7 +9,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from course_utils import baselines, compare  # noqa: E402
+from course_utils import baselines, compare, compare_report  # noqa: E402
 from course_utils.approx import APPROX_PATTERN  # noqa: E402
 from course_utils.gradients import GradientLog, train_with_gradient_log  # noqa: E402
 
@@ -144,10 +144,10 @@ def test_run_technique_resets_the_optimizer_state_between_seeds(tiny_mlp):
 def test_run_technique_detects_divergence_and_scores_nan():
     rnn = compare.rnn_problem(epochs=1, train_samples=64 * 60)
     result = compare.run_technique(rnn, compare.baseline, seeds=(0,))
-    assert result.diverged == 1 and math.isnan(result.runs[0].score) and result.scores.size == 0
+    assert result.n_diverged == 1 and math.isnan(result.runs[0].score) and result.scores.size == 0
     assert result.max_grad_norm > 1e6 and math.isfinite(result.max_grad_norm)
     clipped = compare.run_technique(rnn, compare.clipnorm, seeds=(0,))
-    assert clipped.diverged == 0 and 0 < clipped.runs[0].score < 1
+    assert clipped.n_diverged == 0 and 0 < clipped.runs[0].score < 1
 
 
 def test_run_technique_rejects_a_seed_dependent_optimizer_and_no_seeds(tiny_mlp):
@@ -173,7 +173,7 @@ def test_sweep_runs_the_named_techniques_in_order_and_rejects_unknown_names(tiny
 
 def test_result_summaries_skip_diverged_runs():
     result = fake_result("x", [0.2, float("nan"), 0.5, 0.3], max_norms=[10.0, 1e9, 30.0, 20.0])
-    assert result.diverged == 1
+    assert result.n_diverged == 1
     assert result.max_grad_norm == 1e9  # the largest finite norm, diverged runs included
     np.testing.assert_allclose(result.scores, [0.2, 0.5, 0.3])
     assert result.score_median == pytest.approx(0.3) and result.score_range == pytest.approx(0.3)
@@ -182,25 +182,20 @@ def test_result_summaries_skip_diverged_runs():
     assert math.isnan(all_nan.score_median) and math.isnan(all_nan.score_range)
 
 
-def test_magnitude():
-    assert [compare.magnitude(v) for v in (0.04, 31.0, 4e18, 1.0)] == ["~1e-1", "~1e1", "~1e19", "~1e0"]
-    assert compare.magnitude(float("nan")) == "-" and compare.magnitude(0.0) == "-"
-
-
 def test_format_table_prints_measured_values_in_approx_form(tiny_mlp):
     results = {
         "baseline": fake_result("baseline", [float("nan")] * 3, max_norms=[1e18, 2e18, 3e18], problem=tiny_mlp),
         "clipnorm": fake_result("clipnorm", [0.4321, 0.4678, 0.5012], max_norms=[20.0, 30.0, 25.0], problem=tiny_mlp),
         "L2": fake_result("L2", [0.2, float("nan"), 0.3], max_norms=[5.0, 1e9, 6.0], problem=tiny_mlp),
     }
-    lines = compare.format_table(results).splitlines()
+    lines = compare_report.format_table(results).splitlines()
     assert lines[0] == "technique  NaN runs  largest raw gradient norm · test accuracy: median (worst to best)"
     assert set(lines[1]) == {"-"}
     assert lines[2] == "baseline   ≈3/3      ≈3.0e18 · - (a run reached NaN)"
     assert lines[3] == "clipnorm   ≈0/3      ≈30 · ≈0.47 (≈0.43 to ≈0.50)"
     assert lines[4] == "L2         ≈1/3      ≈1.0e9 · - (a run reached NaN)"  # one NaN run: no score summary
     with pytest.raises(ValueError, match="no results"):
-        compare.format_table({})
+        compare_report.format_table({})
 
 
 def test_format_table_masks_to_the_same_text_whatever_the_measured_values(tiny_mlp):
@@ -211,12 +206,12 @@ def test_format_table_masks_to_the_same_text_whatever_the_measured_values(tiny_m
 
     one = {"a": fake_result("a", [0.1, 0.12, 0.0956], max_norms=[128.0, 97.0, 66.0], problem=tiny_mlp)}
     other = {"a": fake_result("a", [0.5, 0.6, 0.55], max_norms=[3.2e18, 9.0, 6.0], problem=tiny_mlp)}
-    assert sanitize(compare.format_table(one)) == sanitize(compare.format_table(other))
+    assert sanitize(compare_report.format_table(one)) == sanitize(compare_report.format_table(other))
 
 
 def test_format_table_orders_worst_to_best_by_the_problem_score():
     rnn = compare.rnn_problem(epochs=1, train_samples=64)
-    lines = compare.format_table({"x": fake_result("x", [0.2, 0.1, 0.3], problem=rnn)}).splitlines()
+    lines = compare_report.format_table({"x": fake_result("x", [0.2, 0.1, 0.3], problem=rnn)}).splitlines()
     assert lines[2].endswith("≈0.20 (≈0.30 to ≈0.10)")  # test MSE: lower is better
 
 
@@ -234,15 +229,15 @@ def test_plots_draw_one_line_or_bar_per_technique(tiny_mlp):
         "L2 + clipnorm": fake_result("L2 + clipnorm", [0.3, 0.4], problem=tiny_mlp),
     }
     fig, axes = plt.subplots(1, 3)
-    compare.plot_gradient_norms(results, axes[0])
+    compare_report.plot_gradient_norms(results, axes[0])
     labels = [line.get_label() for line in axes[0].lines if not line.get_label().startswith("_")]
     assert labels == ["baseline", "L2 + clipnorm"]
     assert [line.get_linestyle() for line in axes[0].lines[:1]] == ["-"]
     assert sum(line.get_marker() == "x" for line in axes[0].lines) == 1  # the one diverged run
     assert axes[0].get_yscale() == "log"
-    compare.plot_scores(results, axes[1])
+    compare_report.plot_scores(results, axes[1])
     assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["baseline", "L2 + clipnorm"]
-    compare.plot_wall_time(results, axes[2])
+    compare_report.plot_wall_time(results, axes[2])
     assert len(axes[2].patches) == 4  # trace and run bars for each technique
     plt.close(fig)
 
@@ -253,21 +248,21 @@ def test_plots_return_a_description_of_what_they_drew_for_the_alt_text(tiny_mlp)
         "L2 + clipnorm": fake_result("L2 + clipnorm", [0.3, 0.4], max_norms=[2.0, 4.0], problem=tiny_mlp),
     }
     fig, axes = plt.subplots(1, 3)
-    norms = compare.plot_gradient_norms(results, axes[0])
+    norms = compare_report.plot_gradient_norms(results, axes[0])
     # the median over seeds of the steps both runs share: (5e8, 2.5) then (1e9, 5.0) for the baseline
     assert norms == (
         "Raw gradient norm per training step, log scale, median over 2 seeds, first to last step: "
         "baseline from ≈2.5e8 to ≈5.0e8, then NaN in 1 of 2 runs; L2 + clipnorm from ≈1.5 to ≈3.0."
     )
-    scores = compare.plot_scores(results, axes[1])
+    scores = compare_report.plot_scores(results, axes[1])
     assert scores.startswith("Final test accuracy per technique, median of the finite runs")
     assert (
         "against chance at 0.1: baseline ≈0.20 (≈0.20 to ≈0.20), NaN in 1 of 2 runs; L2 + clipnorm ≈0.35 (≈0.30 to ≈0.40)."
         in scores
     )
     every_run_nan = {"baseline": fake_result("baseline", [float("nan")] * 2, problem=tiny_mlp)}
-    assert compare.plot_scores(every_run_nan, axes[1]).endswith("baseline none, NaN in 2 of 2 runs.")
-    wall = compare.plot_wall_time(results, axes[2])
+    assert compare_report.plot_scores(every_run_nan, axes[1]).endswith("baseline none, NaN in 2 of 2 runs.")
+    wall = compare_report.plot_wall_time(results, axes[2])
     assert wall.startswith("Wall time on this machine per technique") and "≈0.60 s" in wall  # 0.5 s trace + 0.1 s run
     plt.close(fig)
 
@@ -276,7 +271,7 @@ def test_gradient_plot_gives_each_technique_its_own_colour_and_the_baseline_blac
     names = ["baseline", *[name for name in compare.TECHNIQUES if name != "baseline"][:6]]
     results = {name: fake_result(name, [0.2], problem=tiny_mlp) for name in names}
     fig, ax = plt.subplots()
-    compare.plot_gradient_norms(results, ax)
+    compare_report.plot_gradient_norms(results, ax)
     colours = {
         line.get_label(): matplotlib.colors.to_hex(line.get_color())
         for line in ax.lines

@@ -215,8 +215,8 @@ class HeReluClipnorm(Question):
         if not math.isclose(float(optimizer.learning_rate), baselines.MLP_TRAINING["learning_rate"], rel_tol=1e-6):
             raise Incorrect("keep the baseline's SGD learning rate (use problem.sgd) so the comparison stays fair.")
         result = compare.run_technique(compare.mlp_problem(**compare.LESSON_MLP), he_relu_clipnorm, compare.SEEDS)
-        if result.diverged:
-            raise Incorrect(f"{result.diverged} of {len(result.runs)} runs reached NaN.")
+        if result.n_diverged:
+            raise Incorrect(f"{result.n_diverged} of {len(result.runs)} runs reached NaN.")
         if result.max_grad_norm > MAX_HE_NORM:
             raise Incorrect(
                 f"a raw gradient norm reached {approx(result.max_grad_norm)}: is the function's network really "
