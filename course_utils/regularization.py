@@ -6,7 +6,8 @@ These helpers measure what the penalty does: how its gradient compares with the 
 loss's (``gradient_split``), and how the weights evolve over training
 (``train_tracking_weights``: the norm of all kernels and, for a recurrent network,
 the largest singular value of the recurrent matrix). A single training run is chaotic,
-so the lesson repeats each run over a few seeds and prints ``approx.median_and_range``.
+so the lesson repeats each run over a few seeds (``train_over_seeds``, which traces the
+training step once for all of them) and prints ``approx.median_and_range``.
 
     >>> import keras
     >>> from course_utils.models import simple_rnn
@@ -24,7 +25,8 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
-from course_utils.gradients import default_loss, require_built_model, train_with_step, training_step
+from course_utils.compare import optimizer_settings
+from course_utils.gradients import GradientLog, default_loss, require_built_model, train_with_step, training_step
 
 KERNEL_NAMES = ("kernel", "recurrent_kernel")
 
@@ -88,9 +90,7 @@ def gradient_split(model, x, y, loss_fn=None):
         grads = [g if g is not None else tf.zeros_like(v) for g, v in zip(tape.gradient(target, variables), variables)]
         return float(tf.linalg.global_norm(grads))
 
-    split = GradientSplit(float(penalty), norm(data_loss), norm(penalty), norm(total))
-    del tape
-    return split
+    return GradientSplit(float(penalty), norm(data_loss), norm(penalty), norm(total))
 
 
 @dataclass
@@ -121,7 +121,11 @@ def train_tracking_weights(model, x, y, optimizer, epochs, batch_size, loss_fn=N
         ([0, 10, 20], True)
     """
     every = require_positive_int("every", every)
-    step = training_step(model, optimizer, loss_fn)
+    return _train_recording(training_step(model, optimizer, loss_fn), model, x, y, epochs, batch_size, seed, every)
+
+
+def _train_recording(step, model, x, y, epochs, batch_size, seed, every):
+    """``train_with_step(step, ...)``, recording ``model``'s weights every ``every`` steps and, unless it diverged, at the end."""
     history = WeightHistory()
 
     def record_every(step_index):
@@ -132,3 +136,66 @@ def train_tracking_weights(model, x, y, optimizer, epochs, batch_size, loss_fn=N
     if not log.diverged:
         history.record(model, len(log.losses))
     return log, history
+
+
+@dataclass
+class TrackedRun:
+    """One seed of ``train_over_seeds``: its gradient log, its weight history and its final score."""
+
+    seed: int
+    log: GradientLog
+    history: WeightHistory
+    score: float  # score(model) after training; NaN if the run diverged or no score was asked for
+
+
+def train_over_seeds(build, x, y, seeds, epochs, batch_size, loss_fn=None, every=10, score=None):
+    """``train_tracking_weights`` once per seed of one configuration, tracing its training step only once.
+
+    ``build(seed) -> (model, optimizer)`` builds the configuration (the model with its
+    penalties, the optimizer with its clipping) from relative seed ``seed``; each run
+    trains what ``train_tracking_weights(*build(seed), ..., seed=seed)`` trains (same
+    starting weights, same minibatches) and, unless it diverged, is scored with
+    ``score(model)``. Tracing the training step into a graph costs longer than a hundred
+    steps of these small networks, so, as ``compare.run_technique`` does (lesson 07), the
+    step is traced once for the first seed's model, and every other seed loads the weights
+    that ``build(seed)`` draws, with the optimizer's starting state, into that one model.
+    Only the weights may depend on the seed. Batches must all have ``batch_size`` examples
+    (``train_with_step`` drops the short last one).
+
+        >>> from course_utils.models import simple_rnn
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.uniform(size=(64, 5, 2)).astype("float32"), rng.uniform(size=(64, 1)).astype("float32")
+        >>> def build(seed):
+        ...     rnn = simple_rnn(units=4, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.5), seed=seed)
+        ...     return rnn, keras.optimizers.SGD(0.1)
+        >>> runs = train_over_seeds(build, x, y, seeds=[0, 1], epochs=2, batch_size=16, loss_fn=keras.losses.MeanSquaredError())
+        >>> [len(run.log.losses) for run in runs], [run.history.steps for run in runs]
+        ([8, 8], [[0, 8], [0, 8]])
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must list at least one seed")
+    every = require_positive_int("every", every)
+    batch_size = require_positive_int("batch_size", batch_size)
+    x, y = np.asarray(x), np.asarray(y)
+    model, optimizer = build(seeds[0])
+    optimizer.build(model.trainable_variables)
+    initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
+    traced = training_step(model, optimizer, loss_fn).get_concrete_function(x[:batch_size], y[:batch_size])
+
+    def step(x_batch, y_batch):
+        return traced(tf.constant(x_batch), tf.constant(y_batch))  # the concrete graph: no argument matching per step
+
+    runs = []
+    for index, seed in enumerate(seeds):
+        if index > 0:  # the first seed's model and optimizer are still untouched
+            fresh_model, fresh_optimizer = build(seed)
+            if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
+                raise ValueError("build makes a different optimizer per seed: only the weights may depend on the seed")
+            model.set_weights(fresh_model.get_weights())
+            for variable, value in zip(optimizer.variables, initial_optimizer_state):
+                variable.assign(value)
+        log, history = _train_recording(step, model, x, y, epochs, batch_size, seed, every)
+        final = float("nan") if log.diverged or score is None else float(score(model))
+        runs.append(TrackedRun(seed, log, history, final))
+    return runs

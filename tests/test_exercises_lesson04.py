@@ -24,6 +24,16 @@ def test_q1_step_zero_prediction():
     assert q1.feedback(____).status == "blank"
 
 
+def test_q1_one_case_rule_for_letters():
+    """The course's one rule for a multiple choice: any case, surrounding spaces ignored, right or wrong."""
+    for answer in ("B", "b", " b\n"):
+        assert_feedback(q1.feedback(answer), "correct", "the first step is the same")
+    assert_feedback(q1.feedback(" c "), "incorrect", "compare its size")
+    assert_feedback(q1.feedback("d"), "incorrect", "should be one of 'A', 'B', 'C', got 'd'")
+    assert_feedback(q1.feedback(""), "incorrect", "should be one of")
+    assert_feedback(q1.feedback(None), "incorrect", "should be one of")
+
+
 @pytest.fixture(scope="module")
 def penalised_mlp():
     return deep_mlp(depth=2, width=8, weight_scale=4.0, kernel_regularizer=keras.regularizers.l2(0.01))
@@ -91,3 +101,13 @@ def test_q4_weight_decay_steps():
     assert_feedback(q4.feedback("203"), "incorrect", "should be a number, got str")
     assert_feedback(q4.feedback(float("inf")), "incorrect", "finite")
     assert q4.feedback(____).status == "blank"
+    assert_feedback(q4.feedback(np.float32(solution)), "correct")
+    assert_feedback(q4.feedback(2 * solution * 1.03), "incorrect", "twice too many")  # the trap has the answer's tolerance
+
+
+def test_hints_and_solutions_exist_for_every_question(capsys):
+    for question in (q1, q2, q3, q4):
+        question.hint()
+        question.solution()
+    printed = capsys.readouterr().out
+    assert printed.count("Hint 1/") == 4 and printed.count("Solution:") == 4

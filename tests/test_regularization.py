@@ -10,6 +10,7 @@ from course_utils.regularization import (
     kernels,
     largest_singular_value,
     recurrent_kernel,
+    train_over_seeds,
     train_tracking_weights,
 )
 
@@ -110,3 +111,67 @@ def test_tracking_rejects_bad_arguments(digits):
         train_tracking_weights(small_mlp(), *digits, keras.optimizers.SGD(0.1), 1, 32, every=0)
     with pytest.raises(ValueError, match="optimizer"):
         train_tracking_weights(small_mlp(), *digits, "sgd", 1, 32)
+
+
+def penalised_rnn_config(seed, optimizer=None):
+    rnn = simple_rnn(units=4, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.05), seed=seed)
+    return rnn, optimizer or keras.optimizers.SGD(0.1, clipnorm=1.0)
+
+
+@pytest.fixture(scope="module")
+def sequences():
+    rng = np.random.default_rng(0)
+    return rng.uniform(size=(64, 5, 2)).astype("float32"), rng.uniform(size=(64, 1)).astype("float32")
+
+
+def test_train_over_seeds_trains_each_seed_as_train_tracking_weights_would(sequences):
+    """One traced step reused across seeds must give each seed the run (log and weights) it would have on its own."""
+    mse = keras.losses.MeanSquaredError()
+    runs = train_over_seeds(penalised_rnn_config, *sequences, seeds=[0, 3], epochs=3, batch_size=16, loss_fn=mse, every=2,
+                            score=lambda model: float(np.mean(model(sequences[0]))))
+    assert [run.seed for run in runs] == [0, 3]
+    for run in runs:
+        model, optimizer = penalised_rnn_config(run.seed)
+        log, history = train_tracking_weights(model, *sequences, optimizer, 3, 16, loss_fn=mse, seed=run.seed, every=2)
+        np.testing.assert_allclose(run.log.losses, log.losses, rtol=1e-5)
+        np.testing.assert_allclose(run.log.grad_norms, log.grad_norms, rtol=1e-5)
+        assert run.history.steps == history.steps == [0, 2, 4, 6, 8, 10, 12]
+        np.testing.assert_allclose(run.history.recurrent_sigma_max, history.recurrent_sigma_max, rtol=1e-5)
+        np.testing.assert_allclose(run.history.kernel_norms, history.kernel_norms, rtol=1e-5)
+        assert run.score == pytest.approx(float(np.mean(model(sequences[0]))), rel=1e-5)
+    assert runs[0].history.recurrent_sigma_max[0] == pytest.approx(1.5, rel=1e-5)
+    assert runs[0].log.losses != runs[1].log.losses  # the seeds really differ
+
+
+def test_train_over_seeds_resets_the_optimizer_state_between_seeds(sequences):
+    def momentum(seed):  # a stateful optimizer: its velocity must not leak from one seed into the next
+        return penalised_rnn_config(seed, keras.optimizers.SGD(0.05, momentum=0.9))
+
+    mse = keras.losses.MeanSquaredError()
+    alone = train_over_seeds(momentum, *sequences, seeds=[3], epochs=2, batch_size=16, loss_fn=mse)
+    after_another = train_over_seeds(momentum, *sequences, seeds=[0, 3], epochs=2, batch_size=16, loss_fn=mse)
+    np.testing.assert_allclose(alone[0].log.losses, after_another[1].log.losses, rtol=1e-5)
+
+
+def test_train_over_seeds_scores_a_diverged_run_nan_and_rejects_bad_arguments():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+
+    def exploding(seed):
+        linear = deep_mlp(depth=1, width=3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2, seed=seed)
+        return linear, keras.optimizers.SGD(10.0)
+
+    mse = keras.losses.MeanSquaredError()
+    runs = train_over_seeds(exploding, x, y, seeds=[0], epochs=50, batch_size=16, loss_fn=mse, every=1, score=lambda model: 1.0)
+    assert runs[0].log.diverged and np.isnan(runs[0].score)
+    assert runs[0].history.steps[-1] == runs[0].log.diverged_at  # nothing recorded after the step that diverged
+    with pytest.raises(ValueError, match="at least one seed"):
+        train_over_seeds(exploding, x, y, seeds=[], epochs=1, batch_size=16, loss_fn=mse)
+    with pytest.raises(ValueError, match="every"):
+        train_over_seeds(exploding, x, y, seeds=[0], epochs=1, batch_size=16, loss_fn=mse, every=0)
+
+    def seed_dependent_optimizer(seed):
+        return exploding(seed)[0], keras.optimizers.SGD(0.1 * (seed + 1))
+
+    with pytest.raises(ValueError, match="only the weights may depend on the seed"):
+        train_over_seeds(seed_dependent_optimizer, x, y, seeds=[0, 1], epochs=1, batch_size=16, loss_fn=mse)

@@ -15,36 +15,30 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_built_model, expect_choice, expect_number
+from course_utils.checks import (
+    Incorrect,
+    MultipleChoice,
+    NumericAnswer,
+    Question,
+    _option,
+    expect_built_model,
+    expect_choice,
+    expect_number,
+)
 from course_utils.data import load_digits
 from course_utils.regularization import gradient_split, recurrent_kernel
 
 LEARNING_RATE, STRENGTH, SIGMA_START, SIGMA_TARGET = 0.1, 0.01, 1.5, 1.0
 
 
-class StepZeroPrediction(Question):
-    """Does ``kernel_regularizer=l2(0.01)`` change the MLP baseline's gradient norm at step 0?"""
-
-    hints = (
-        "The L2 penalty's gradient is 2 * 0.01 * W, added to the data loss's gradient. How big is each?",
-        "The kernels' norm is about 180; the data gradient's norm at step 0 is of the order of 10^5 (lesson 01).",
-    )
-    solution_text = 'answer = "B"  # the penalty adds 2 * 0.01 * W, norm about 3.5, to a data gradient of the order of 10^5'
-    _wrong = {
-        "A": "the penalty does not scale the data gradient: it *adds* its own gradient, 2 * lambda * W, to it.",
-        "C": "the penalty adds 2 * lambda * W to the gradient: compare its size with the data gradient's.",
-    }
+class LetterChoice(MultipleChoice):
+    """A ``MultipleChoice`` whose options the notebook prints as capitals (**A**, **B**, **C**): any case is accepted,
+    as in every ``MultipleChoice``, and an answer that is none of them is told the options the way the notebook shows them."""
 
     def grade(self, answer):
-        if isinstance(answer, str):
-            answer = answer.strip().upper()
-        expect_choice(answer, "answer", ("A", "B", "C"))
-        if answer in self._wrong:
-            raise Incorrect(self._wrong[answer])
-        return (
-            "the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: "
-            "invisible, and the first step is the same."
-        )
+        if _option(answer) not in self.options:
+            expect_choice(answer, "answer", tuple(option.upper() for option in self.options))
+        return super().grade(answer)
 
 
 class GradientSplitAtStepZero(Question):
@@ -61,7 +55,7 @@ class GradientSplitAtStepZero(Question):
         "    data_loss = loss_fn(y_train, model(x_train, training=True))\n"
         "    penalty = tf.add_n(model.losses)\n"
         "data_norm = float(tf.linalg.global_norm(tape.gradient(data_loss, model.trainable_variables)))\n"
-        "penalty_grads = tape.gradient(penalty, model.trainable_variables)\n"
+        "penalty_grads = tape.gradient(penalty, model.trainable_variables)  # None for the biases: no penalty there\n"
         "penalty_norm = float(tf.linalg.global_norm([g for g in penalty_grads if g is not None]))"
     )
 
@@ -112,34 +106,56 @@ class RecurrentPenalty(Question):
         return "model.losses now holds 0.01 * sum(W_h**2): SGD shrinks W_h by 0.2% per step, before the data gradient acts."
 
 
-class DecaySteps(Question):
-    """Steps of SGD(0.1) on an L2(0.01) penalty alone to shrink every singular value of W_h from 1.5 to 1."""
+class DecaySteps(NumericAnswer):
+    """A ``NumericAnswer`` for a number of steps: it must be positive, and a value that is neither right nor the known
+    trap is sent back to the shrinking factor (rather than told "too large" or "too small")."""
 
-    hints = (
+    def grade(self, answer):
+        value = expect_number(answer, self.name)
+        if value <= 0:
+            raise Incorrect("a number of steps is positive.")
+        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
+            raise Incorrect("that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.")
+        return super().grade(value)
+
+
+# Steps of SGD(0.1) on an L2(0.01) penalty alone to shrink every singular value of W_h from 1.5 to 1.
+DECAY_STEPS = math.log(SIGMA_START / SIGMA_TARGET) / -math.log(1 - 2 * LEARNING_RATE * STRENGTH)
+
+q1 = LetterChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline's gradient norm at step 0?
+    "B",
+    correct=(
+        "the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: "
+        "invisible, and the first step is the same."
+    ),
+    wrong={
+        "A": "the penalty does not scale the data gradient: it *adds* its own gradient, 2 * lambda * W, to it.",
+        "C": "the penalty adds 2 * lambda * W to the gradient: compare its size with the data gradient's.",
+    },
+    hints=(
+        "The L2 penalty's gradient is 2 * 0.01 * W, added to the data loss's gradient. How big is each?",
+        "The kernels' norm is about 180; the data gradient's norm at step 0 is of the order of 10^5 (lesson 01).",
+    ),
+    solution_text='answer = "B"\n# the penalty adds 2 * 0.01 * W, norm about 3.5, to a data gradient of the order of 10^5',
+)
+q2 = GradientSplitAtStepZero()
+q3 = RecurrentPenalty()
+q4 = DecaySteps(
+    DECAY_STEPS,
+    tolerance=0.05,
+    name="steps_needed",
+    correct=(
+        f"about {round(DECAY_STEPS)} steps, 1.6 epochs of the baseline, if the data gradient did not push back; "
+        "in lesson 04 it does, and sigma_max took longer than that to cross 1."
+    ),
+    traps={2 * DECAY_STEPS: "twice too many: the derivative of lambda * w**2 is 2 * lambda * w."},
+    hints=(
         "With the penalty alone, one SGD step does W <- W - eta * 2 * lambda * W: every singular value is multiplied "
         "by the same factor.",
         "Solve 1.5 * (1 - 2 * eta * lambda) ** n = 1 for n (take logarithms).",
-    )
-    solution_text = (
-        "steps_needed = math.log(1.5) / -math.log(1 - 2 * 0.1 * 0.01)  # ~203 steps, about 1.6 epochs of the baseline"
-    )
-
-    def grade(self, answer):
-        steps = expect_number(answer, "steps_needed")
-        if steps <= 0:
-            raise Incorrect("a number of steps is positive.")
-        expected = math.log(SIGMA_START / SIGMA_TARGET) / -math.log(1 - 2 * LEARNING_RATE * STRENGTH)
-        if math.isclose(steps, 2 * expected, rel_tol=0.05):
-            raise Incorrect("twice too many: the derivative of lambda * w**2 is 2 * lambda * w.")
-        if not math.isclose(steps, expected, rel_tol=0.05):
-            raise Incorrect("that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.")
-        return (
-            f"about {round(expected)} steps, 1.6 epochs of the baseline, if the data gradient did not push back; "
-            "in lesson 04 it does, and sigma_max took longer than that to cross 1."
-        )
-
-
-q1 = StepZeroPrediction()
-q2 = GradientSplitAtStepZero()
-q3 = RecurrentPenalty()
-q4 = DecaySteps()
+    ),
+    solution_text=(
+        "steps_needed = math.log(1.5) / -math.log(1 - 2 * 0.1 * 0.01)  # each step multiplies W by (1 - 2 * eta * lambda)\n"
+        "# ~203 steps, about 1.6 epochs of the baseline"
+    ),
+)
