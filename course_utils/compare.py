@@ -22,10 +22,9 @@ import keras
 import numpy as np
 
 from course_utils import baselines
-from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int
 from course_utils.data import load_digits
-from course_utils.gradients import GradientLog, default_loss, train_with_step, training_step
+from course_utils.gradients import GradientLog, default_loss, steps_over_seeds, train_with_step
 
 CLIP_NORM = 1.0  # lesson 03's threshold, for clipnorm and global_clipnorm alike
 L2_FACTOR = 0.01  # lesson 04's penalty: kernel_regularizer=l2(0.01)
@@ -289,58 +288,29 @@ class Result:
         return float(np.mean([run.seconds for run in self.runs]))
 
 
-def optimizer_settings(optimizer):
-    """An optimizer's configuration, without its automatic (and unique) name."""
-    return {key: value for key, value in optimizer.get_config().items() if key != "name"}
-
-
 def run_technique(problem, build, seeds, name=None):
     """Train ``build(problem, seed)`` once per seed and collect the runs into a ``Result``.
 
     Each run is ``train_with_gradient_log(model, *problem.train, optimizer, ...,
     seed=seed)`` on the model and optimizer that ``build(problem, seed)`` returns: the
-    seed fixes the initial weights and the shuffling. The difference is speed. Tracing
-    the training step of a deep Keras model takes 0.5-2 s, longer than training it
-    here, and ``train_with_gradient_log`` traces afresh on every call; so the step is
-    traced once per technique, and each seed loads its freshly built initial weights
-    and optimizer state into that one traced model. A run that diverges is scored NaN;
+    seed fixes the initial weights and the shuffling. The difference is speed: the step is
+    traced once per technique (``gradients.steps_over_seeds``), and each seed loads its
+    freshly built initial weights and optimizer state into that one traced model. A run that diverges is scored NaN;
     the others on the problem's test set. Each run keeps its final weights (``Run.weights``).
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must list at least one seed")
-    start = time.perf_counter()
-    model, optimizer = build(problem, seeds[0])
-    optimizer.build(model.trainable_variables)
-    initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
-    step = training_step(model, optimizer, problem.loss_fn or default_loss())
     x, y = problem.train
-    traced = step.get_concrete_function(x[: problem.batch_size], y[: problem.batch_size])
-    trace_seconds = time.perf_counter() - start
-
-    runs = []
-    for index, seed in enumerate(seeds):
-        start = time.perf_counter()
-        if index > 0:  # the first seed's model and optimizer are still untouched
-            fresh_model, fresh_optimizer = build(problem, seed)
-            if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
-                raise ValueError(
-                    "the technique builds a different optimizer per seed: only the weights may depend on it"
-                )
-            model.set_weights(fresh_model.get_weights())
-            for variable, value in zip(optimizer.variables, initial_optimizer_state):
-                variable.assign(value)
-        log = train_with_step(
-            lambda x_batch, y_batch: traced(tf.constant(x_batch), tf.constant(y_batch)),  # skip argument matching
-            x,
-            y,
-            problem.epochs,
-            problem.batch_size,
-            seed=seed,
-        )
+    runs, trace_seconds, step = [], None, None
+    start = time.perf_counter()
+    for seed, model, step in steps_over_seeds(
+        lambda seed: build(problem, seed), seeds, x, y, problem.batch_size, problem.loss_fn or default_loss()
+    ):
+        if trace_seconds is None:  # the first seed's step was traced just now
+            trace_seconds, start = time.perf_counter() - start, time.perf_counter()
+        log = train_with_step(step, x, y, problem.epochs, problem.batch_size, seed=seed)
         score = float("nan") if log.diverged else problem.score(model, *problem.test)
         runs.append(Run(seed, log, score, time.perf_counter() - start, model.get_weights()))
-    step_ops = len(traced.graph.get_operations())
+        start = time.perf_counter()  # the next seed's time starts with loading its weights
+    step_ops = len(step.graph.get_operations())
     return Result(name or getattr(build, "__name__", "technique"), problem, runs, trace_seconds, step_ops)
 
 

@@ -188,3 +188,55 @@ def train_with_gradient_log(model, x, y, optimizer, epochs, batch_size, loss_fn=
     require_same_length(x, y)
     step = training_step(model, optimizer, loss_fn)
     return train_with_step(step, x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)
+
+
+def optimizer_settings(optimizer):
+    """An optimizer's configuration, without its automatic (and unique) name."""
+    return {key: value for key, value in optimizer.get_config().items() if key != "name"}
+
+
+def steps_over_seeds(build, seeds, x, y, batch_size, loss_fn=None):
+    """Yield ``(seed, model, step)`` for each seed, with one training step traced once for all of them.
+
+    ``build(seed) -> (model, optimizer)`` builds one configuration (the model with its
+    penalties, the optimizer with its clipping) from relative seed ``seed``. Tracing the
+    training step of a deep Keras model takes longer than training these small networks,
+    and ``train_with_gradient_log`` traces afresh on every call; so the step of the first
+    seed's model is traced once, and every later seed loads the weights ``build(seed)``
+    draws, and the optimizer's starting state, into that same model. Only the weights may
+    depend on the seed. ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)`` is what
+    ``train_with_step`` wants, for batches of exactly ``batch_size`` examples; ``step.graph``
+    is the traced graph. Training seed ``s`` with ``train_with_step(step, x, y, ...,
+    seed=s)`` is the run ``train_with_gradient_log(*build(s), ..., seed=s)`` would train.
+
+        >>> from course_utils.models import deep_mlp
+        >>> x, y = np.zeros((8, 64), "float32"), np.zeros(8, "int64")
+        >>> def build(seed):
+        ...     return deep_mlp(depth=2, width=8, seed=seed), keras.optimizers.SGD(0.1)
+        >>> [(seed, len(train_with_step(step, x, y, epochs=1, batch_size=4, seed=seed).losses))
+        ...  for seed, model, step in steps_over_seeds(build, [0, 100], x, y, batch_size=4)]
+        [(0, 2), (100, 2)]
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must list at least one seed")
+    batch_size = require_positive_int("batch_size", batch_size)
+    x, y = np.asarray(x), np.asarray(y)
+    model, optimizer = build(seeds[0])
+    optimizer.build(model.trainable_variables)
+    initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
+    traced = training_step(model, optimizer, loss_fn).get_concrete_function(x[:batch_size], y[:batch_size])
+
+    def step(x_batch, y_batch):
+        return traced(tf.constant(x_batch), tf.constant(y_batch))  # the concrete graph: no argument matching per step
+
+    step.graph = traced.graph
+    for index, seed in enumerate(seeds):
+        if index > 0:  # the first seed's model and optimizer are still untouched
+            fresh_model, fresh_optimizer = build(seed)
+            if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
+                raise ValueError("build makes a different optimizer per seed: only the weights may depend on the seed")
+            model.set_weights(fresh_model.get_weights())
+            for variable, value in zip(optimizer.variables, initial_optimizer_state):
+                variable.assign(value)
+        yield seed, model, step

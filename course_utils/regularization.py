@@ -25,8 +25,14 @@ import numpy as np
 
 from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_int, require_same_length
-from course_utils.compare import optimizer_settings
-from course_utils.gradients import GradientLog, default_loss, require_built_model, train_with_step, training_step
+from course_utils.gradients import (
+    GradientLog,
+    default_loss,
+    require_built_model,
+    steps_over_seeds,
+    train_with_step,
+    training_step,
+)
 
 KERNEL_NAMES = ("kernel", "recurrent_kernel")
 
@@ -155,11 +161,9 @@ def train_over_seeds(build, x, y, seeds, epochs, batch_size, loss_fn=None, every
     penalties, the optimizer with its clipping) from relative seed ``seed``; each run
     trains what ``train_tracking_weights(*build(seed), ..., seed=seed)`` trains (same
     starting weights, same minibatches) and, unless it diverged, is scored with
-    ``score(model)``. Tracing the training step into a graph costs longer than a hundred
-    steps of these small networks, so, as ``compare.run_technique`` does (lesson 07), the
-    step is traced once for the first seed's model, and every other seed loads the weights
-    that ``build(seed)`` draws, with the optimizer's starting state, into that one model.
-    Only the weights may depend on the seed. Batches must all have ``batch_size`` examples
+    ``score(model)``. As in ``compare.run_technique`` (lesson 07), the training step is
+    traced once for all seeds (``gradients.steps_over_seeds``): only the weights may
+    depend on the seed. Batches must all have ``batch_size`` examples
     (``train_with_step`` drops the short last one).
 
         >>> from course_utils.models import simple_rnn
@@ -172,29 +176,9 @@ def train_over_seeds(build, x, y, seeds, epochs, batch_size, loss_fn=None, every
         >>> [len(run.log.losses) for run in runs], [run.history.steps for run in runs]
         ([8, 8], [[0, 8], [0, 8]])
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must list at least one seed")
     every = require_positive_int("every", every)
-    batch_size = require_positive_int("batch_size", batch_size)
-    x, y = np.asarray(x), np.asarray(y)
-    model, optimizer = build(seeds[0])
-    optimizer.build(model.trainable_variables)
-    initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
-    traced = training_step(model, optimizer, loss_fn).get_concrete_function(x[:batch_size], y[:batch_size])
-
-    def step(x_batch, y_batch):
-        return traced(tf.constant(x_batch), tf.constant(y_batch))  # the concrete graph: no argument matching per step
-
     runs = []
-    for index, seed in enumerate(seeds):
-        if index > 0:  # the first seed's model and optimizer are still untouched
-            fresh_model, fresh_optimizer = build(seed)
-            if optimizer_settings(fresh_optimizer) != optimizer_settings(optimizer):
-                raise ValueError("build makes a different optimizer per seed: only the weights may depend on the seed")
-            model.set_weights(fresh_model.get_weights())
-            for variable, value in zip(optimizer.variables, initial_optimizer_state):
-                variable.assign(value)
+    for seed, model, step in steps_over_seeds(build, seeds, x, y, batch_size, loss_fn):
         log, history = _train_recording(step, model, x, y, epochs, batch_size, seed, every)
         final = float("nan") if log.diverged or score is None else float(score(model))
         runs.append(TrackedRun(seed, log, history, final))

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from course_utils import baselines, compare, compare_report  # noqa: E402
 from course_utils.approx import APPROX_PATTERN  # noqa: E402
-from course_utils.gradients import GradientLog, train_with_gradient_log  # noqa: E402
+from course_utils.gradients import GradientLog, optimizer_settings, train_with_gradient_log  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +102,10 @@ def test_rnn_l2_penalises_both_weight_matrices():
 
 
 def test_optimizer_settings_ignore_the_automatic_name():
-    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) == compare.optimizer_settings(
+    assert optimizer_settings(keras.optimizers.SGD(0.1)) == optimizer_settings(
         keras.optimizers.SGD(0.1)
     )
-    assert compare.optimizer_settings(keras.optimizers.SGD(0.1)) != compare.optimizer_settings(
+    assert optimizer_settings(keras.optimizers.SGD(0.1)) != optimizer_settings(
         keras.optimizers.SGD(0.1, clipnorm=1.0)
     )
 
