@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from course_utils._quiet_tf import tf
 from course_utils.checks import ____
@@ -20,6 +21,17 @@ def test_q1_which_option_keeps_the_direction():
     assert_feedback(q1.feedback(2), "incorrect", "should be one of 'A', 'B', 'C', 'D', got 2")
     assert_feedback(q1.feedback(None), "incorrect", "should be one of")
     assert q1.feedback(____).status == "blank"
+
+
+def test_q1_one_case_rule_for_letters():
+    """The course's one rule for a multiple choice: any case, surrounding spaces ignored, right or wrong."""
+    for answer in ("b", "B\n", "  B"):
+        assert_feedback(q1.feedback(answer), "correct", "same direction")
+    assert_feedback(q1.feedback("a"), "incorrect", "clipnorm scales each variable on its own")
+    assert_feedback(q1.feedback(" c"), "incorrect", "clipvalue clips each number")
+    assert_feedback(q1.feedback("d "), "incorrect", "at least one of the three")
+    assert_feedback(q1.feedback("e"), "incorrect", "should be one of 'A', 'B', 'C', 'D', got 'e'")
+    assert_feedback(q1.feedback(""), "incorrect", "should be one of")
 
 
 def logged(norms):
@@ -94,3 +106,13 @@ def test_q4_clipnorm_bound():
     assert_feedback(q4.feedback("2.24"), "incorrect", "should be a number, got str")
     assert_feedback(q4.feedback(np.ones(3)), "incorrect", "should be one number")
     assert q4.feedback(____).status == "blank"
+    assert_feedback(q4.feedback(0.999), "incorrect", "global_clipnorm's bound")  # traps within the tolerance
+    assert_feedback(q4.feedback(2.0), "incorrect", "not the largest norm")
+
+
+@pytest.mark.parametrize("question", [q1, q2, q3, q4], ids=["q1", "q2", "q3", "q4"])
+def test_every_question_has_hints_and_a_solution(question, capsys):
+    question.hint()
+    question.solution()
+    printed = capsys.readouterr().out
+    assert "Hint 1/" in printed and "Solution:" in printed

@@ -1,5 +1,7 @@
 """Lesson 02's exercises: Pascanu's condition, the per-step growth through time, and how short a sequence can explode.
 
+    >>> q1.check(" B ")
+    Correct: s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).
     >>> q2.check(30)
     Incorrect: 30 adds up the 20 steps; backpropagation through time multiplies one Jacobian per step.
 """
@@ -12,12 +14,11 @@ import keras
 
 from course_utils import baselines
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, expect_number
 from course_utils.gradients import train_with_gradient_log
 from course_utils.seeding import current_course_seed
 from course_utils.theory import chi1
 
-CHOICES = ("a", "b", "c", "d")
 Q2_RADIUS, Q2_STEPS = 1.5, 20  # q2: Pascanu's bound on ||dh_T/dh_k|| for this s_max and T - k
 Q3_RADIUS = 2.0  # q3: the recurrent scale whose per-step growth is measured
 SHORTEST_ALLOWED = 2  # q4: the adding problem needs at least 2 time steps
@@ -31,7 +32,7 @@ def explodes_in_one_epoch(timesteps):
     return _explodes_in_one_epoch(timesteps, current_course_seed())
 
 
-@functools.lru_cache(maxsize=None)  # a deterministic experiment: re-checking an answer need not re-train
+@functools.cache  # a deterministic experiment: re-checking an answer need not re-train
 def _explodes_in_one_epoch(timesteps, course_seed_in_force):
     model = baselines.rnn_baseline(timesteps=timesteps)
     (x, y), _ = baselines.adding_data(timesteps)
@@ -42,49 +43,17 @@ def _explodes_in_one_epoch(timesteps, course_seed_in_force):
     return log.diverged
 
 
-class BelowOne(Question):
-    """Multiple choice (the options are in the exercise notebook): can s_max = 0.9 explode?"""
-
-    hints = (
-        "Each step back in time multiplies by diag(tanh'(h_t)) U^T. How large can the norm of that product be?",
-        "|tanh'| <= 1, and every singular value of U is 0.9. Multiply that bound over T - k steps.",
-    )
-    solution_text = 'answer = "b"'
-    _wrong = {
-        "a": "a longer sequence multiplies in more factors, each of norm at most 0.9: that makes the term smaller.",
-        "c": "U is 0.9 times an orthogonal matrix, so it shrinks every vector by 0.9; and tanh' <= 1 only shrinks more.",
-        "d": "saturation makes tanh'(h) smaller, so it can only shrink the product further.",
-    }
+class PascanuBound(NumericAnswer):
+    """A ``NumericAnswer`` for an exact bound: above s_max = 1 it is above 1, and a value that is neither the bound
+    nor a known trap is sent back to the product of per-step bounds (not "too large" or "too small")."""
 
     def grade(self, answer):
-        choice = expect_choice(answer.strip().lower() if isinstance(answer, str) else answer, "answer", CHOICES)
-        if choice in self._wrong:
-            raise Incorrect(self._wrong[choice])
-        return "s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k)."
-
-
-class PascanuBound(Question):
-    hints = (
-        "One step back multiplies by diag(tanh'(h_t)) U^T, whose norm is at most max|tanh'| * s_max = s_max.",
-        f"Over T - k = {Q2_STEPS} steps, multiply {Q2_STEPS} such bounds.",
-    )
-    solution_text = f"bound = {Q2_RADIUS} ** {Q2_STEPS}  # about 3.3e3"
-
-    def grade(self, bound):
-        value = expect_number(bound, "bound")
-        expected = Q2_RADIUS**Q2_STEPS
-        if math.isclose(value, Q2_RADIUS * Q2_STEPS):
-            raise Incorrect(
-                f"{value:g} adds up the {Q2_STEPS} steps; backpropagation through time multiplies one Jacobian per step."
-            )
+        value = expect_number(answer, self.name)
         if value <= 1.0:
             raise Incorrect(f"with s_max = {Q2_RADIUS} > 1 the bound grows with T - k, so it is above 1.")
-        if not math.isclose(value, expected, rel_tol=0.01):
+        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
             raise Incorrect(f"{value:.4g} is not the bound: it is the product of {Q2_STEPS} per-step bounds.")
-        return (
-            f"{expected:.2g}. The lesson measured far less at radius {Q2_RADIUS} because tanh' < 1: the bound says "
-            "when an explosion is possible, not how fast it is."
-        )
+        return super().grade(value)
 
 
 class MeasureGrowthThroughTime(Question):
@@ -158,7 +127,37 @@ class ShortestExplodingSequence(Question):
         )
 
 
-q1 = BelowOne()
-q2 = PascanuBound()
+q1 = MultipleChoice(  # can s_max = 0.9 explode? (the options are in the exercise notebook)
+    "b",
+    correct="s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).",
+    wrong={
+        "a": "a longer sequence multiplies in more factors, each of norm at most 0.9: that makes the term smaller.",
+        "c": "U is 0.9 times an orthogonal matrix, so it shrinks every vector by 0.9; and tanh' <= 1 only shrinks more.",
+        "d": "saturation makes tanh'(h) smaller, so it can only shrink the product further.",
+    },
+    hints=(
+        "Each step back in time multiplies by diag(tanh'(h_t)) U^T. How large can the norm of that product be?",
+        "|tanh'| <= 1, and every singular value of U is 0.9. Multiply that bound over T - k steps.",
+    ),
+    solution_text='answer = "b"',
+)
+q2 = PascanuBound(  # the largest possible ||dh_T/dh_k|| for s_max = Q2_RADIUS at T - k = Q2_STEPS
+    Q2_RADIUS**Q2_STEPS,
+    tolerance=0.01,
+    name="bound",
+    correct=(
+        f"{Q2_RADIUS**Q2_STEPS:.2g}. The lesson measured far less at radius {Q2_RADIUS} because tanh' < 1: the bound "
+        "says when an explosion is possible, not how fast it is."
+    ),
+    traps={
+        Q2_RADIUS * Q2_STEPS: f"{Q2_RADIUS * Q2_STEPS:g} adds up the {Q2_STEPS} steps; backpropagation through time "
+        "multiplies one Jacobian per step.",
+    },
+    hints=(
+        "One step back multiplies by diag(tanh'(h_t)) U^T, whose norm is at most max|tanh'| * s_max = s_max.",
+        f"Over T - k = {Q2_STEPS} steps, multiply {Q2_STEPS} such bounds.",
+    ),
+    solution_text=f"# about 3.3e3\nbound = {Q2_RADIUS}**{Q2_STEPS}",
+)
 q3 = MeasureGrowthThroughTime()
 q4 = ShortestExplodingSequence()

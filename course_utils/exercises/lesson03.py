@@ -5,8 +5,12 @@
 * ``q3``: write a training step that clips with ``tf.clip_by_global_norm`` (Pascanu's Algorithm 1).
 * ``q4``: the largest possible norm of a gradient clipped with ``clipnorm`` (a number).
 
-    >>> q1.check("B")
+    >>> q1.check(" b")
     Correct: global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1.
+    >>> q1.check("E")
+    Incorrect: answer should be one of 'A', 'B', 'C', 'D', got 'E'.
+    >>> q4.check(5)
+    Incorrect: norms do not add up like that: the global norm is a square root of a sum of squares.
 """
 
 import math
@@ -15,36 +19,21 @@ import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, _option, expect_number
 from course_utils.clipping import cosine, global_norm
 from course_utils.gradients import GradientLog
 from course_utils.models import simple_rnn
 
 
-class ClippingDirection(Question):
-    """Which option keeps the direction of the whole update, for gradients a = [3, 4] and b = [0.6, 0.8] at c = 1."""
-
-    hints = (
-        "Clip a = [3, 4] (norm 5) and b = [0.6, 0.8] (norm 1) by hand with each rule, at c = 1.",
-        "An update keeps its direction only if *every* number is multiplied by the same factor.",
-    )
-    solution_text = (
-        'answer = "B"  # global_clipnorm: both variables are scaled by 1/||g|| = 1/5.1.\n'
-        "# clipnorm scales a by 1/5 but leaves b alone (re-weighting); clipvalue turns a into [1, 1]."
-    )
-    _wrong = {
-        "A": "clipnorm scales each variable on its own: what does it do to a, and to b? Compare the two factors.",
-        "C": "clipvalue clips each number: is the clipped a still a multiple of [3, 4]?",
-        "D": "at least one of the three turns this gradient: clip it by hand with each rule.",
-    }
+class LetterChoice(MultipleChoice):
+    """A ``MultipleChoice`` whose options the exercise notebook prints as capitals (A to D): any case is accepted,
+    as everywhere, and a malformed answer is told the options as the notebook shows them."""
 
     def grade(self, answer):
-        if isinstance(answer, str):
-            answer = answer.strip().upper()
-        expect_choice(answer, "answer", ("A", "B", "C", "D"))
-        if answer in self._wrong:
-            raise Incorrect(self._wrong[answer])
-        return "global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1."
+        if _option(answer) not in self.options:
+            capitals = ", ".join(repr(option.upper()) for option in self.options)
+            raise Incorrect(f"answer should be one of {capitals}, got {answer!r}.")
+        return super().grade(answer)
 
 
 class ThresholdFromLog(Question):
@@ -56,7 +45,8 @@ class ThresholdFromLog(Question):
     )
     solution_text = (
         "average = float(np.mean(probe_log.grad_norms))\n"
-        "threshold = average  # the typical norm: the low end of Pascanu's range, clips the larger steps\n"
+        "# it clips the larger steps and lets the ordinary ones through\n"
+        "threshold = average  # the typical norm: the low end of Pascanu's range\n"
         "share_clipped = probe_log.fraction_above(threshold)"
     )
 
@@ -158,27 +148,52 @@ class ClippedTrainStep(Question):
             )
 
 
-class ClipnormBound(Question):
-    """The largest possible global norm of the RNN baseline's gradient after ``clipnorm=1.0`` (5 variables)."""
-
-    hints = (
-        "clipnorm=1.0 caps each of the 5 variables' gradients at norm 1, separately.",
-        "The global norm is the square root of the sum of the squared variable norms.",
-    )
-    solution_text = "largest_norm = math.sqrt(5)  # each of the 5 variables at norm 1: sqrt(1 + 1 + 1 + 1 + 1)"
+class ClipnormBound(NumericAnswer):
+    """A ``NumericAnswer`` for an exact bound: a value that is neither the bound nor a known trap is told it is not
+    the largest norm (not "too large" or "too small", which would give the answer away by bisection)."""
 
     def grade(self, answer):
-        answer = expect_number(answer, "largest_norm")
-        if math.isclose(answer, 1.0, rel_tol=1e-3):
-            raise Incorrect("1 is global_clipnorm's bound; clipnorm caps each variable separately.")
-        if math.isclose(answer, 5.0, rel_tol=1e-3):
-            raise Incorrect("norms do not add up like that: the global norm is a square root of a sum of squares.")
-        if not math.isclose(answer, math.sqrt(5.0), rel_tol=1e-2):
+        value = expect_number(answer, self.name)
+        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
             raise Incorrect("that is not the largest norm five variables can reach when each is capped at 1.")
-        return "sqrt(5) ~ 2.24: with clipnorm, the bound on the whole update grows with the number of variables."
+        return super().grade(value)
 
 
-q1 = ClippingDirection()
+q1 = LetterChoice(  # which option keeps the direction of the whole update, for a = [3, 4] and b = [0.6, 0.8] at c = 1?
+    "B",
+    correct="global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1.",
+    wrong={
+        "A": "clipnorm scales each variable on its own: what does it do to a, and to b? Compare the two factors.",
+        "C": "clipvalue clips each number: is the clipped a still a multiple of [3, 4]?",
+        "D": "at least one of the three turns this gradient: clip it by hand with each rule.",
+    },
+    hints=(
+        "Clip a = [3, 4] (norm 5) and b = [0.6, 0.8] (norm 1) by hand with each rule, at c = 1.",
+        "An update keeps its direction only if *every* number is multiplied by the same factor.",
+    ),
+    solution_text=(
+        "# global_clipnorm: both variables are scaled by 1/||g|| = 1/5.1.\n"
+        "# clipnorm scales a by 1/5 but leaves b alone (re-weighting); clipvalue turns a into [1, 1].\n"
+        'answer = "B"'
+    ),
+)
 q2 = ThresholdFromLog()
 q3 = ClippedTrainStep()
-q4 = ClipnormBound()
+q4 = ClipnormBound(  # the largest global norm of the RNN baseline's gradient (5 variables) after clipnorm=1.0
+    math.sqrt(5.0),
+    tolerance=1e-2,
+    name="largest_norm",
+    correct="sqrt(5) ~ 2.24: with clipnorm, the bound on the whole update grows with the number of variables.",
+    traps={
+        1.0: "1 is global_clipnorm's bound; clipnorm caps each variable separately.",
+        5.0: "norms do not add up like that: the global norm is a square root of a sum of squares.",
+    },
+    hints=(
+        "clipnorm=1.0 caps each of the 5 variables' gradients at norm 1, separately.",
+        "The global norm is the square root of the sum of the squared variable norms.",
+    ),
+    solution_text=(
+        "# sqrt(1 + 1 + 1 + 1 + 1)\n"
+        "largest_norm = math.sqrt(5)  # each of the 5 variables capped at norm 1"
+    ),
+)
