@@ -176,26 +176,31 @@ class MultipleChoice(Question):
     """A multiple choice declared as data: the right option, and for each wrong one what is wrong with it.
 
     Options are letters or words; a string answer is matched without regard to case or
-    surrounding spaces (one rule for every lesson). ``name`` is what messages call the answer.
+    surrounding spaces (one rule for every lesson, ``normalize_choice``), and a malformed
+    answer is told the options as they were declared (as the notebook shows them).
+    ``name`` is what messages call the answer.
 
-        >>> q = MultipleChoice("b", correct="the global norm keeps the direction.",
-        ...                    wrong={"a": "clipnorm scales each variable on its own.", "c": "clipvalue clips each number."})
-        >>> q.check(" B ")
+        >>> q = MultipleChoice("B", correct="the global norm keeps the direction.",
+        ...                    wrong={"A": "clipnorm scales each variable on its own.", "C": "clipvalue clips each number."})
+        >>> q.check(" b ")
         Correct: the global norm keeps the direction.
         >>> q.check("a")
         Incorrect: clipnorm scales each variable on its own.
         >>> q.check("e")
-        Incorrect: answer should be one of 'a', 'b', 'c', got 'e'.
+        Incorrect: answer should be one of 'A', 'B', 'C', got 'e'.
     """
 
     def __init__(self, answer, correct, wrong, hints=(), solution_text="", name="answer"):
         super().__init__()
-        self.options = tuple(sorted({_option(answer), *map(_option, wrong)}))
-        self.answer, self.correct, self.wrong = _option(answer), correct, {_option(k): v for k, v in wrong.items()}
+        self.labels = tuple(sorted({answer, *wrong}, key=str))
+        self.answer, self.correct = normalize_choice(answer), correct
+        self.wrong = {normalize_choice(option): message for option, message in wrong.items()}
         self.hints, self.solution_text, self.name = tuple(hints), solution_text, name
 
     def grade(self, answer):
-        choice = expect_choice(_option(answer), self.name, self.options)
+        choice = normalize_choice(answer)
+        if choice != self.answer and choice not in self.wrong:
+            raise Incorrect(f"{self.name} should be one of {', '.join(map(repr, self.labels))}, got {answer!r}.")
         if choice != self.answer:
             raise Incorrect(self.wrong[choice])
         return self.correct
@@ -210,15 +215,15 @@ def normalize_choice(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-_option = normalize_choice  # TODO(lead): lessons 03/04 still import the old private name
-
-
 class NumericAnswer(Question):
     """A number declared as data: the expected value, a relative tolerance, and known wrong values ("traps").
 
     ``expected`` may be a function of no arguments, for a value computed when the answer
     is checked. A trap is a value a typical mistake produces, with the message for it;
-    traps are tested before the expected value.
+    traps are tested before the expected value. ``floor=(value, message)`` rejects answers
+    at or below ``value`` first (e.g. a count of steps must be positive). Any other wrong
+    value is told ``otherwise`` if given, else whether it is too large or too small (which
+    lets a learner bisect: give ``otherwise`` where that would give the answer away).
 
         >>> q = NumericAnswer(2.24, tolerance=0.05, name="the norm", correct="sqrt(5): the clipped norm is at most c per variable.",
         ...                   traps={1.0: "that is the bound for one variable: there are five."})
@@ -230,18 +235,31 @@ class NumericAnswer(Question):
         Incorrect: the norm is too large.
     """
 
-    def __init__(self, expected, tolerance, correct, traps=None, name="answer", hints=(), solution_text=""):
+    def __init__(
+        self,
+        expected,
+        tolerance,
+        correct,
+        traps=None,
+        name="answer",
+        hints=(),
+        solution_text="",
+        floor=None,
+        otherwise=None,
+    ):
         super().__init__()
         self.expected, self.tolerance, self.correct = expected, tolerance, correct
-        self.traps, self.name = dict(traps or {}), name
+        self.traps, self.name, self.floor, self.otherwise = dict(traps or {}), name, floor, otherwise
         self.hints, self.solution_text = tuple(hints), solution_text
 
     def grade(self, answer):
         value = expect_number(answer, self.name)
+        if self.floor is not None and value <= self.floor[0]:
+            raise Incorrect(self.floor[1])
         for trap, message in self.traps.items():
             if math.isclose(value, trap, rel_tol=self.tolerance):
                 raise Incorrect(message)
         expected = self.expected() if callable(self.expected) else self.expected
         if not math.isclose(value, expected, rel_tol=self.tolerance):
-            raise Incorrect(f"{self.name} is too {'large' if value > expected else 'small'}.")
+            raise Incorrect(self.otherwise or f"{self.name} is too {'large' if value > expected else 'small'}.")
         return self.correct

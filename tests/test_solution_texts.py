@@ -37,6 +37,6 @@ def solution_blocks():
                 yield pytest.param(getattr(module, name), "".join(blocks), id=f"{path.stem}-{name}")
 
 
-@pytest.mark.parametrize("question, block", solution_blocks())
+@pytest.mark.parametrize("question, block", list(solution_blocks()))
 def test_solution_text_is_the_solution_notebooks_block(question, block):
     assert code_lines(question.solution_text) == code_lines(block)

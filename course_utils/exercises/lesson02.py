@@ -1,9 +1,9 @@
 """Lesson 02's exercises: Pascanu's condition, the per-step growth through time, and how short a sequence can explode.
 
-    >>> q1.check(" B ")
-    Correct: s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).
-    >>> q2.check(30)
-    Incorrect: 30 adds up the 20 steps; backpropagation through time multiplies one Jacobian per step.
+>>> q1.check(" B ")
+Correct: s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).
+>>> q2.check(30)
+Incorrect: 30 adds up the 20 steps; backpropagation through time multiplies one Jacobian per step.
 """
 
 import functools
@@ -41,19 +41,6 @@ def _explodes_in_one_epoch(timesteps, course_seed_in_force):
         model, x, y, optimizer, epochs=1, batch_size=baselines.RNN_TRAINING["batch_size"], loss_fn=baselines.mse_loss()
     )
     return log.diverged
-
-
-class PascanuBound(NumericAnswer):
-    """A ``NumericAnswer`` for an exact bound: above s_max = 1 it is above 1, and a value that is neither the bound
-    nor a known trap is sent back to the product of per-step bounds (not "too large" or "too small")."""
-
-    def grade(self, answer):
-        value = expect_number(answer, self.name)
-        if value <= 1.0:
-            raise Incorrect(f"with s_max = {Q2_RADIUS} > 1 the bound grows with T - k, so it is above 1.")
-        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
-            raise Incorrect(f"{value:.4g} is not the bound: it is the product of {Q2_STEPS} per-step bounds.")
-        return super().grade(value)
 
 
 class MeasureGrowthThroughTime(Question):
@@ -110,7 +97,9 @@ class ShortestExplodingSequence(Question):
 
     def grade(self, shortest_T):
         if isinstance(shortest_T, bool) or not isinstance(shortest_T, numbers.Integral):
-            raise Incorrect(f"shortest_T should be a whole number of time steps, got {type(shortest_T).__name__} {shortest_T!r}.")
+            raise Incorrect(
+                f"shortest_T should be a whole number of time steps, got {type(shortest_T).__name__} {shortest_T!r}."
+            )
         steps = int(shortest_T)
         if not SHORTEST_ALLOWED <= steps <= baselines.RNN["timesteps"]:
             raise Incorrect(
@@ -141,10 +130,12 @@ q1 = MultipleChoice(  # can s_max = 0.9 explode? (the options are in the exercis
     ),
     solution_text='answer = "b"',
 )
-q2 = PascanuBound(  # the largest possible ||dh_T/dh_k|| for s_max = Q2_RADIUS at T - k = Q2_STEPS
+q2 = NumericAnswer(  # the largest possible ||dh_T/dh_k|| for s_max = Q2_RADIUS at T - k = Q2_STEPS
     Q2_RADIUS**Q2_STEPS,
     tolerance=0.01,
     name="bound",
+    floor=(1.0, f"with s_max = {Q2_RADIUS} > 1 the bound grows with T - k, so it is above 1."),
+    otherwise=f"that is not the bound: it is the product of {Q2_STEPS} per-step bounds.",
     correct=(
         f"{Q2_RADIUS**Q2_STEPS:.2g}. The lesson measured far less at radius {Q2_RADIUS} because tanh' < 1: the bound "
         "says when an explosion is possible, not how fast it is."

@@ -19,21 +19,10 @@ import keras
 import numpy as np
 
 from course_utils._quiet_tf import tf
-from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, _option, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, expect_number
 from course_utils.clipping import cosine, global_norm
 from course_utils.gradients import GradientLog
 from course_utils.models import simple_rnn
-
-
-class LetterChoice(MultipleChoice):
-    """A ``MultipleChoice`` whose options the exercise notebook prints as capitals (A to D): any case is accepted,
-    as everywhere, and a malformed answer is told the options as the notebook shows them."""
-
-    def grade(self, answer):
-        if _option(answer) not in self.options:
-            capitals = ", ".join(repr(option.upper()) for option in self.options)
-            raise Incorrect(f"answer should be one of {capitals}, got {answer!r}.")
-        return super().grade(answer)
 
 
 class ThresholdFromLog(Question):
@@ -55,7 +44,9 @@ class ThresholdFromLog(Question):
             raise Incorrect(f"the third argument should be the GradientLog of the probe run, got {type(log).__name__}.")
         norms = np.asarray([g for g in log.grad_norms if math.isfinite(g)])
         if norms.size < 10:
-            raise Incorrect("that log holds fewer than 10 finite gradient norms: log a longer run that does not diverge.")
+            raise Incorrect(
+                "that log holds fewer than 10 finite gradient norms: log a longer run that does not diverge."
+            )
         threshold = expect_number(threshold, "threshold")
         share_clipped = expect_number(share_clipped, "share_clipped")
         if threshold <= 0:
@@ -68,7 +59,9 @@ class ThresholdFromLog(Question):
         if abs(share_clipped - log.fraction_above(threshold)) > 1e-6:
             raise Incorrect("share_clipped is not the share of logged steps whose raw norm is above your threshold.")
         if share_clipped == 1.0:
-            raise Incorrect("this threshold clips every logged step: it would act as a learning rate. Aim a bit higher.")
+            raise Incorrect(
+                "this threshold clips every logged step: it would act as a learning rate. Aim a bit higher."
+            )
         return (
             "inside Pascanu's range, and the share is right. Keep logging: if that share creeps up during training, "
             "the run is drifting into a steep region."
@@ -148,41 +141,33 @@ class ClippedTrainStep(Question):
             )
 
 
-class ClipnormBound(NumericAnswer):
-    """A ``NumericAnswer`` for an exact bound: a value that is neither the bound nor a known trap is told it is not
-    the largest norm (not "too large" or "too small", which would give the answer away by bisection)."""
-
-    def grade(self, answer):
-        value = expect_number(answer, self.name)
-        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
-            raise Incorrect("that is not the largest norm five variables can reach when each is capped at 1.")
-        return super().grade(value)
-
-
-q1 = LetterChoice(  # which option keeps the direction of the whole update, for a = [3, 4] and b = [0.6, 0.8] at c = 1?
-    "B",
-    correct="global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1.",
-    wrong={
-        "A": "clipnorm scales each variable on its own: what does it do to a, and to b? Compare the two factors.",
-        "C": "clipvalue clips each number: is the clipped a still a multiple of [3, 4]?",
-        "D": "at least one of the three turns this gradient: clip it by hand with each rule.",
-    },
-    hints=(
-        "Clip a = [3, 4] (norm 5) and b = [0.6, 0.8] (norm 1) by hand with each rule, at c = 1.",
-        "An update keeps its direction only if *every* number is multiplied by the same factor.",
-    ),
-    solution_text=(
-        "# global_clipnorm: both variables are scaled by 1/||g|| = 1/5.1.\n"
-        "# clipnorm scales a by 1/5 but leaves b alone (re-weighting); clipvalue turns a into [1, 1].\n"
-        'answer = "B"'
-    ),
+q1 = (
+    MultipleChoice(  # which option keeps the direction of the whole update, for a = [3, 4] and b = [0.6, 0.8] at c = 1?
+        "B",
+        correct="global_clipnorm multiplies every variable by the same factor 1/5.1: same direction, norm 1.",
+        wrong={
+            "A": "clipnorm scales each variable on its own: what does it do to a, and to b? Compare the two factors.",
+            "C": "clipvalue clips each number: is the clipped a still a multiple of [3, 4]?",
+            "D": "at least one of the three turns this gradient: clip it by hand with each rule.",
+        },
+        hints=(
+            "Clip a = [3, 4] (norm 5) and b = [0.6, 0.8] (norm 1) by hand with each rule, at c = 1.",
+            "An update keeps its direction only if *every* number is multiplied by the same factor.",
+        ),
+        solution_text=(
+            "# global_clipnorm: both variables are scaled by 1/||g|| = 1/5.1.\n"
+            "# clipnorm scales a by 1/5 but leaves b alone (re-weighting); clipvalue turns a into [1, 1].\n"
+            'answer = "B"'
+        ),
+    )
 )
 q2 = ThresholdFromLog()
 q3 = ClippedTrainStep()
-q4 = ClipnormBound(  # the largest global norm of the RNN baseline's gradient (5 variables) after clipnorm=1.0
+q4 = NumericAnswer(  # the largest global norm of the RNN baseline's gradient (5 variables) after clipnorm=1.0
     math.sqrt(5.0),
     tolerance=1e-2,
     name="largest_norm",
+    otherwise="that is not the largest norm five variables can reach when each is capped at 1.",
     correct="sqrt(5) ~ 2.24: with clipnorm, the bound on the whole update grows with the number of variables.",
     traps={
         1.0: "1 is global_clipnorm's bound; clipnorm caps each variable separately.",
@@ -193,7 +178,6 @@ q4 = ClipnormBound(  # the largest global norm of the RNN baseline's gradient (5
         "The global norm is the square root of the sum of the squared variable norms.",
     ),
     solution_text=(
-        "# sqrt(1 + 1 + 1 + 1 + 1)\n"
-        "largest_norm = math.sqrt(5)  # each of the 5 variables capped at norm 1"
+        "# sqrt(1 + 1 + 1 + 1 + 1)\nlargest_norm = math.sqrt(5)  # each of the 5 variables capped at norm 1"
     ),
 )

@@ -20,25 +20,13 @@ from course_utils.checks import (
     MultipleChoice,
     NumericAnswer,
     Question,
-    _option,
     expect_built_model,
-    expect_choice,
     expect_number,
 )
 from course_utils.data import load_digits
 from course_utils.regularization import gradient_split, recurrent_kernel
 
 LEARNING_RATE, STRENGTH, SIGMA_START, SIGMA_TARGET = 0.1, 0.01, 1.5, 1.0
-
-
-class LetterChoice(MultipleChoice):
-    """A ``MultipleChoice`` whose options the notebook prints as capitals (**A**, **B**, **C**): any case is accepted,
-    as in every ``MultipleChoice``, and an answer that is none of them is told the options the way the notebook shows them."""
-
-    def grade(self, answer):
-        if _option(answer) not in self.options:
-            expect_choice(answer, "answer", tuple(option.upper() for option in self.options))
-        return super().grade(answer)
 
 
 class GradientSplitAtStepZero(Question):
@@ -62,7 +50,9 @@ class GradientSplitAtStepZero(Question):
     def grade(self, model, data_norm, penalty_norm):
         expect_built_model(model, "model")
         if not model.losses:
-            raise Incorrect("model has no weight penalty: build it with kernel_regularizer=keras.regularizers.l2(0.01).")
+            raise Incorrect(
+                "model has no weight penalty: build it with kernel_regularizer=keras.regularizers.l2(0.01)."
+            )
         data_norm = expect_number(data_norm, "data_norm")
         penalty_norm = expect_number(penalty_norm, "penalty_norm")
         (x_train, y_train), _ = load_digits()
@@ -77,7 +67,9 @@ class GradientSplitAtStepZero(Question):
                 "(x_train, y_train), in training mode."
             )
         ratio = expected.data_norm / expected.penalty_norm
-        return f"the penalty's gradient is {approx(ratio)} times smaller than the data loss's: it cannot tame this step."
+        return (
+            f"the penalty's gradient is {approx(ratio)} times smaller than the data loss's: it cannot tame this step."
+        )
 
 
 class RecurrentPenalty(Question):
@@ -100,29 +92,18 @@ class RecurrentPenalty(Question):
             penalty = tf.add_n(model.losses)
         gradient = tape.gradient(penalty, matrix)
         if gradient is None or not np.any(gradient.numpy()):
-            raise Incorrect("the penalty does not reach the recurrent matrix: kernel_regularizer is only the input kernel.")
+            raise Incorrect(
+                "the penalty does not reach the recurrent matrix: kernel_regularizer is only the input kernel."
+            )
         if not np.allclose(gradient.numpy(), 2 * STRENGTH * matrix.numpy(), rtol=1e-3, atol=1e-7):
             raise Incorrect("the recurrent matrix's penalty is not an L2 penalty of strength 0.01.")
         return "model.losses now holds 0.01 * sum(W_h**2): SGD shrinks W_h by 0.2% per step, before the data gradient acts."
 
 
-class DecaySteps(NumericAnswer):
-    """A ``NumericAnswer`` for a number of steps: it must be positive, and a value that is neither right nor the known
-    trap is sent back to the shrinking factor (rather than told "too large" or "too small")."""
-
-    def grade(self, answer):
-        value = expect_number(answer, self.name)
-        if value <= 0:
-            raise Incorrect("a number of steps is positive.")
-        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
-            raise Incorrect("that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.")
-        return super().grade(value)
-
-
 # Steps of SGD(0.1) on an L2(0.01) penalty alone to shrink every singular value of W_h from 1.5 to 1.
 DECAY_STEPS = math.log(SIGMA_START / SIGMA_TARGET) / -math.log(1 - 2 * LEARNING_RATE * STRENGTH)
 
-q1 = LetterChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline's gradient norm at step 0?
+q1 = MultipleChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline's gradient norm at step 0?
     "B",
     correct=(
         "the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: "
@@ -140,10 +121,12 @@ q1 = LetterChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline's
 )
 q2 = GradientSplitAtStepZero()
 q3 = RecurrentPenalty()
-q4 = DecaySteps(
+q4 = NumericAnswer(
     DECAY_STEPS,
     tolerance=0.05,
     name="steps_needed",
+    floor=(0.0, "a number of steps is positive."),
+    otherwise="that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.",
     correct=(
         f"about {round(DECAY_STEPS)} steps, 1.6 epochs of the baseline, if the data gradient did not push back; "
         "in lesson 04 it does, and sigma_max took longer than that to cross 1."

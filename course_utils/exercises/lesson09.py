@@ -152,26 +152,15 @@ class WarmupSchedule(Question):
         )
 
 
-class LossScale(NumericAnswer):
-    """A ``NumericAnswer`` for a loss scale: it must be positive, and a value that is neither right nor a known
-    trap sends the learner back to replay the steps (rather than saying "too large" or "too small")."""
-
-    def grade(self, answer):
-        value = expect_number(answer, self.name)
-        if value <= 0:
-            raise Incorrect("a loss scale is positive.")
-        if not any(math.isclose(value, known, rel_tol=self.tolerance) for known in (self.expected, *self.traps)):
-            raise Incorrect("that is not the scale this sequence of steps leaves: replay it one step at a time.")
-        return super().grade(value)
-
-
 q1 = MonitorYourModel()
 q2 = FirstNonFinite()
 q3 = WarmupSchedule()
-q4 = LossScale(  # initial scale 32768, growth every 3 finite steps: the scale after 4 overflowing steps, then 5 finite ones
+q4 = NumericAnswer(  # initial scale 32768, growth every 3 finite steps: the scale after 4 overflowing steps, then 5 finite ones
     4096,
     tolerance=1e-6,
     name="loss_scale",
+    floor=(0.0, "a loss scale is positive."),
+    otherwise="that is not the scale this sequence of steps leaves: replay it one step at a time.",
     correct="4 skipped steps halve 32768 four times, to 2048; 3 finite steps in a row double it once.",
     traps={
         2048: "the overflows are right, but the finite steps that follow change the scale too.",
