@@ -27,12 +27,14 @@ from course_utils._validate import require_same_length
 from course_utils.gradients import require_built_model
 
 
-def recurrent_layer(model):
-    """The (single) ``SimpleRNN`` layer of ``model``; a clear error if there is none."""
+def recurrent_layer(model, layer_type=keras.layers.SimpleRNN):
+    """The single ``layer_type`` layer of ``model`` (``keras.layers.RNN``: any recurrent layer); a clear error if
+    there is none or more than one. The course's one way to find a model's recurrence."""
     require_built_model(model)
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.SimpleRNN)]
+    layers = [layer for layer in model.layers if isinstance(layer, layer_type)]
     if len(layers) != 1:
-        raise ValueError(f"model {model.name!r} should have exactly one SimpleRNN layer, found {len(layers)}")
+        what = "recurrent" if layer_type is keras.layers.RNN else layer_type.__name__
+        raise ValueError(f"model {model.name!r} should have exactly one {what} layer, found {len(layers)}")
     return layers[0]
 
 

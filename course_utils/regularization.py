@@ -33,6 +33,7 @@ from course_utils.gradients import (
     train_with_step,
     training_step,
 )
+from course_utils.recurrent import recurrent_layer
 
 KERNEL_NAMES = ("kernel", "recurrent_kernel")
 
@@ -49,12 +50,11 @@ def kernel_norm(model):
 
 
 def recurrent_kernel(model):
-    """The recurrent matrix of ``model``'s first recurrent layer (``None`` if it has none)."""
+    """The recurrent matrix of ``model``'s recurrent layer (``None`` for a model without one)."""
     require_built_model(model)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.RNN):
-            return layer.cell.recurrent_kernel
-    return None
+    if not any(isinstance(layer, keras.layers.RNN) for layer in model.layers):
+        return None
+    return recurrent_layer(model, keras.layers.RNN).cell.recurrent_kernel
 
 
 def largest_singular_value(matrix):
