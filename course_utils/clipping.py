@@ -67,7 +67,7 @@ def clip_like_optimizer(grads, **option):
     """
     if len(option) != 1 or next(iter(option)) not in CLIPPING_OPTIONS:
         raise ValueError(f"give exactly one of {', '.join(CLIPPING_OPTIONS)}, e.g. clipnorm=1.0; got {option}")
-    (name, threshold), = option.items()
+    ((name, threshold),) = option.items()
     require_positive_number(name, threshold)
     arrays = _as_arrays(grads)
     variables = [tf.Variable(tf.zeros_like(a)) for a in arrays]
@@ -89,9 +89,9 @@ class ClippingEffect:
 def compare_clipping(grads, threshold):
     """``ClippingEffect`` of no clipping and of each of the three Keras options at the same ``threshold``.
 
-        >>> effects = compare_clipping([tf.constant([3.0, 4.0]), tf.constant([0.0, 0.5])], threshold=1.0)
-        >>> [(e.option, round(e.cosine_with_raw, 2)) for e in effects]
-        [('raw', 1.0), ('clipnorm', 0.93), ('global_clipnorm', 1.0), ('clipvalue', 0.96)]
+    >>> effects = compare_clipping([tf.constant([3.0, 4.0]), tf.constant([0.0, 0.5])], threshold=1.0)
+    >>> [(e.option, round(e.cosine_with_raw, 2)) for e in effects]
+    [('raw', 1.0), ('clipnorm', 0.93), ('global_clipnorm', 1.0), ('clipvalue', 0.96)]
     """
     raw = _as_arrays(grads)
     threshold = require_positive_number("threshold", threshold)

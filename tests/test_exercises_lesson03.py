@@ -51,7 +51,9 @@ def test_q2_threshold_from_logged_norms():
     assert_feedback(q2.feedback(average, 30, log), "incorrect", "between 0 and 1")
     assert_feedback(q2.feedback(-1.0, 0.5, log), "incorrect", "must be positive")
     assert_feedback(q2.feedback("1.2", 0.5, log), "incorrect", "threshold should be a number, got str")
-    assert_feedback(q2.feedback(tf.constant([1.0, 2.0]), 0.5, log), "incorrect", "should be one number, got an array of shape (2,)")
+    assert_feedback(
+        q2.feedback(tf.constant([1.0, 2.0]), 0.5, log), "incorrect", "should be one number, got an array of shape (2,)"
+    )
     assert_feedback(q2.feedback(average, 0.5, "log"), "incorrect", "should be the GradientLog")
     assert_feedback(q2.feedback(average, 0.5, logged([1.0, float("nan")])), "incorrect", "fewer than 10 finite")
     assert q2.feedback(____, ____, log).status == "blank"

@@ -53,12 +53,18 @@ def solution_norms(model):
 
 def test_q2_gradient_split_at_step_zero(penalised_mlp):
     data_norm, penalty_norm, penalty = solution_norms(penalised_mlp)
-    assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", "times smaller than the data loss's")
+    assert_feedback(
+        q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", "times smaller than the data loss's"
+    )
     ratio = approx(data_norm / penalty_norm)  # the measured ratio, in the printed form of measured values
-    assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", f"gradient is {ratio} times smaller")
+    assert_feedback(
+        q2.feedback(penalised_mlp, data_norm, penalty_norm), "correct", f"gradient is {ratio} times smaller"
+    )
     assert_feedback(q2.feedback(penalised_mlp, tf.constant(data_norm), np.float32(penalty_norm)), "correct")
     assert_feedback(q2.feedback(penalised_mlp, data_norm, penalty), "incorrect", "the penalty's value")
-    assert_feedback(q2.feedback(penalised_mlp, data_norm, 2 * penalty_norm), "incorrect", "not the norm of the gradient of")
+    assert_feedback(
+        q2.feedback(penalised_mlp, data_norm, 2 * penalty_norm), "incorrect", "not the norm of the gradient of"
+    )
     assert_feedback(q2.feedback(penalised_mlp, data_norm / 3, penalty_norm), "incorrect", "on the whole training set")
     # malformed
     no_penalty = deep_mlp(depth=2, width=8)
@@ -79,9 +85,17 @@ def test_q3_penalty_on_the_recurrent_matrix():
     assert_feedback(q3.feedback(solution), "correct", "0.01 * sum(W_h**2)")
     both = small_rnn(kernel_regularizer=keras.regularizers.l2(0.01), recurrent_regularizer=keras.regularizers.l2(0.01))
     assert_feedback(q3.feedback(both), "correct")
-    assert_feedback(q3.feedback(small_rnn(kernel_regularizer=keras.regularizers.l2(0.01))), "incorrect", "only the input kernel")
-    assert_feedback(q3.feedback(small_rnn(recurrent_regularizer=keras.regularizers.l1(0.01))), "incorrect", "not an L2 penalty of strength 0.01")
-    assert_feedback(q3.feedback(small_rnn(recurrent_regularizer=keras.regularizers.l2(0.1))), "incorrect", "strength 0.01")
+    assert_feedback(
+        q3.feedback(small_rnn(kernel_regularizer=keras.regularizers.l2(0.01))), "incorrect", "only the input kernel"
+    )
+    assert_feedback(
+        q3.feedback(small_rnn(recurrent_regularizer=keras.regularizers.l1(0.01))),
+        "incorrect",
+        "not an L2 penalty of strength 0.01",
+    )
+    assert_feedback(
+        q3.feedback(small_rnn(recurrent_regularizer=keras.regularizers.l2(0.1))), "incorrect", "strength 0.01"
+    )
     assert_feedback(q3.feedback(small_rnn()), "incorrect", "no weight penalty at all")
     assert_feedback(q3.feedback(deep_mlp(depth=2, width=8)), "incorrect", "no recurrent layer")
     # malformed
@@ -102,7 +116,9 @@ def test_q4_weight_decay_steps():
     assert_feedback(q4.feedback(float("inf")), "incorrect", "finite")
     assert q4.feedback(____).status == "blank"
     assert_feedback(q4.feedback(np.float32(solution)), "correct")
-    assert_feedback(q4.feedback(2 * solution * 1.03), "incorrect", "twice too many")  # the trap has the answer's tolerance
+    assert_feedback(
+        q4.feedback(2 * solution * 1.03), "incorrect", "twice too many"
+    )  # the trap has the answer's tolerance
 
 
 def test_hints_and_solutions_exist_for_every_question(capsys):

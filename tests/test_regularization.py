@@ -70,7 +70,9 @@ def test_gradient_split_finds_the_l2_penalty_and_its_gradient(digits):
 
 
 def test_tracking_records_every_few_steps_and_at_the_end(digits):
-    log, history = train_tracking_weights(small_mlp(), *digits, keras.optimizers.SGD(0.01), epochs=2, batch_size=32, every=3)
+    log, history = train_tracking_weights(
+        small_mlp(), *digits, keras.optimizers.SGD(0.01), epochs=2, batch_size=32, every=3
+    )
     assert len(log.losses) == 8
     assert history.steps == [0, 3, 6, 8]
     assert len(history.kernel_norms) == 4 and history.recurrent_sigma_max == []
@@ -100,7 +102,14 @@ def test_a_diverged_run_gets_no_final_record():
     x, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
     linear = deep_mlp(depth=1, width=3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2)
     log, history = train_tracking_weights(
-        linear, x, y, keras.optimizers.SGD(10.0), epochs=50, batch_size=16, loss_fn=keras.losses.MeanSquaredError(), every=1
+        linear,
+        x,
+        y,
+        keras.optimizers.SGD(10.0),
+        epochs=50,
+        batch_size=16,
+        loss_fn=keras.losses.MeanSquaredError(),
+        every=1,
     )
     assert log.diverged
     assert history.steps[-1] == log.diverged_at  # recorded before the step that diverged, nothing after
@@ -114,7 +123,9 @@ def test_tracking_rejects_bad_arguments(digits):
 
 
 def penalised_rnn_config(seed, optimizer=None):
-    rnn = simple_rnn(units=4, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.05), seed=seed)
+    rnn = simple_rnn(
+        units=4, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.05), seed=seed
+    )
     return rnn, optimizer or keras.optimizers.SGD(0.1, clipnorm=1.0)
 
 
@@ -127,8 +138,16 @@ def sequences():
 def test_train_over_seeds_trains_each_seed_as_train_tracking_weights_would(sequences):
     """One traced step reused across seeds must give each seed the run (log and weights) it would have on its own."""
     mse = keras.losses.MeanSquaredError()
-    runs = train_over_seeds(penalised_rnn_config, *sequences, seeds=[0, 3], epochs=3, batch_size=16, loss_fn=mse, every=2,
-                            score=lambda model: float(np.mean(model(sequences[0]))))
+    runs = train_over_seeds(
+        penalised_rnn_config,
+        *sequences,
+        seeds=[0, 3],
+        epochs=3,
+        batch_size=16,
+        loss_fn=mse,
+        every=2,
+        score=lambda model: float(np.mean(model(sequences[0]))),
+    )
     assert [run.seed for run in runs] == [0, 3]
     for run in runs:
         model, optimizer = penalised_rnn_config(run.seed)
@@ -158,11 +177,15 @@ def test_train_over_seeds_scores_a_diverged_run_nan_and_rejects_bad_arguments():
     x, y = rng.normal(size=(64, 4)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
 
     def exploding(seed):
-        linear = deep_mlp(depth=1, width=3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2, seed=seed)
+        linear = deep_mlp(
+            depth=1, width=3, activation="linear", weight_scale=1.0, input_dim=4, num_classes=2, seed=seed
+        )
         return linear, keras.optimizers.SGD(10.0)
 
     mse = keras.losses.MeanSquaredError()
-    runs = train_over_seeds(exploding, x, y, seeds=[0], epochs=50, batch_size=16, loss_fn=mse, every=1, score=lambda model: 1.0)
+    runs = train_over_seeds(
+        exploding, x, y, seeds=[0], epochs=50, batch_size=16, loss_fn=mse, every=1, score=lambda model: 1.0
+    )
     assert runs[0].log.diverged and np.isnan(runs[0].score)
     assert runs[0].history.steps[-1] == runs[0].log.diverged_at  # nothing recorded after the step that diverged
     with pytest.raises(ValueError, match="at least one seed"):
