@@ -10,7 +10,7 @@ from course_utils.architectures import recurrent_model, state_jacobian_norms
 from course_utils.checks import ____
 from course_utils.data import adding_problem
 from course_utils.diagnostics import growth_rate
-from course_utils.exercises.lesson08 import q1, q2, q3, q4, q5, q6, set_forget_bias
+from course_utils.exercises.lesson08 import T_PROBE, q1, q2, q3, q4, q5, q6, set_forget_bias
 from course_utils.seeding import course_seed
 from tests.exercise_support import assert_feedback
 
@@ -59,10 +59,10 @@ def test_q1_rejects_malformed_answers():
 
 @pytest.fixture(scope="module")
 def probes():
-    x, _ = adding_problem(32, 50)
-    lstm = state_jacobian_norms(recurrent_model("lstm", timesteps=50), x)
-    simple = state_jacobian_norms(recurrent_model("simple", timesteps=50), x)["h"]
-    opened_model = recurrent_model("lstm", timesteps=50)
+    x, _ = adding_problem(32, T_PROBE)
+    lstm = state_jacobian_norms(recurrent_model("lstm", timesteps=T_PROBE), x)
+    simple = state_jacobian_norms(recurrent_model("simple", timesteps=T_PROBE), x)["h"]
+    opened_model = recurrent_model("lstm", timesteps=T_PROBE)
     set_forget_bias(opened_model, 3.0)
     opened = state_jacobian_norms(opened_model, x)
     return lstm, simple, opened
@@ -87,7 +87,7 @@ def test_q3_open_the_forget_gate(probes):
     assert_feedback(q3.feedback(growth_rate(lstm["c"][1:])), "incorrect", "default forget bias")
     assert_feedback(q3.feedback(growth_rate(opened["h"][1:])), "incorrect", "hidden-state path")
     assert_feedback(q3.feedback(1.5), "incorrect", "not the per-step factor")
-    assert_feedback(q3.feedback(np.ones(49)), "incorrect", "one number, got an array")
+    assert_feedback(q3.feedback(np.ones(T_PROBE - 1)), "incorrect", "one number, got an array")
     assert_feedback(q3.feedback(float("nan")), "incorrect", "finite")
     assert q3.feedback(____).status == "blank"
 
@@ -104,6 +104,7 @@ def test_q4_layer_norm_in_the_recurrence():
 
 def test_q5_irnn_and_clipping():
     assert_feedback(q5.feedback("b"), "correct", "only clipping")
+    assert_feedback(q5.feedback("B"), "correct", "only clipping")
     assert_feedback(q5.feedback("a"), "incorrect", "unclipped")
     assert_feedback(q5.feedback("c"), "incorrect", "clipped one")
     assert_feedback(q5.feedback("d"), "incorrect", "far below")
