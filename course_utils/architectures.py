@@ -33,6 +33,7 @@ from course_utils._validate import (
 )
 from course_utils.gradients import GradientLog, batch_signature, require_built_model, train_with_step
 from course_utils.models import scaled_normal
+from course_utils.recurrent import recurrent_layer
 from course_utils.seeding import course_seed
 
 CELLS = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -48,8 +49,14 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
     the bias. Use it inside ``keras.layers.RNN``.
     """
 
-    def __init__(self, units, activation="tanh", kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units = require_positive_int("units", units)
         self.activation = keras.activations.get(activation)
@@ -60,7 +67,9 @@ class LayerNormSimpleRNNCell(keras.layers.Layer):
         self.norm = keras.layers.LayerNormalization(name="layer_norm")
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer=self.kernel_initializer, name="kernel")
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer=self.kernel_initializer, name="kernel"
+        )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, self.units), initializer=self.recurrent_initializer, name="recurrent_kernel"
         )
@@ -78,8 +87,17 @@ def _recurrent_initializer(recurrent_init, recurrent_scale, seed):
     return keras.initializers.Orthogonal(gain=recurrent_scale, seed=seed)
 
 
-def recurrent_model(cell="simple", units=32, timesteps=20, recurrent_init="orthogonal", recurrent_scale=1.0,
-                    activation=None, layer_norm=False, input_dim=2, seed=0):
+def recurrent_model(
+    cell="simple",
+    units=32,
+    timesteps=20,
+    recurrent_init="orthogonal",
+    recurrent_scale=1.0,
+    activation=None,
+    layer_norm=False,
+    input_dim=2,
+    seed=0,
+):
     """A recurrent layer named ``rnn`` reading ``(timesteps, input_dim)`` sequences, and a linear ``readout``.
 
     ``timesteps=None`` accepts sequences of any length (one model, and one traced training
@@ -109,7 +127,9 @@ def recurrent_model(cell="simple", units=32, timesteps=20, recurrent_init="ortho
         recurrent_initializer=_recurrent_initializer(recurrent_init, recurrent_scale, seed + 1),
     )
     if layer_norm:
-        layer = keras.layers.RNN(LayerNormSimpleRNNCell(units, activation=activation or "tanh", **initializers), name="rnn")
+        layer = keras.layers.RNN(
+            LayerNormSimpleRNNCell(units, activation=activation or "tanh", **initializers), name="rnn"
+        )
     elif cell == "simple":
         layer = keras.layers.SimpleRNN(units, activation=activation or "tanh", name="rnn", **initializers)
     else:
@@ -127,11 +147,7 @@ def recurrent_model(cell="simple", units=32, timesteps=20, recurrent_init="ortho
 
 def recurrent_cell(model):
     """The cell of ``model``'s (single) recurrent layer; a clear error if there is none."""
-    require_built_model(model)
-    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
-    if len(layers) != 1:
-        raise ValueError(f"model {model.name!r} should have exactly one recurrent layer, found {len(layers)}")
-    return layers[0].cell
+    return recurrent_layer(model, keras.layers.RNN).cell
 
 
 def _state_sizes(cell):
@@ -180,8 +196,9 @@ def state_jacobian_norms(model, x):
     return {name: np.array(values) for name, values in norms.items()}
 
 
-def residual_mlp(depth, width=64, activation="tanh", weight_scale=4.0, pre_norm=False, input_dim=64, num_classes=10,
-                 seed=0):
+def residual_mlp(
+    depth, width=64, activation="tanh", weight_scale=4.0, pre_norm=False, input_dim=64, num_classes=10, seed=0
+):
     """``models.deep_mlp`` with a skip connection around every hidden block (Keras functional API).
 
     Block ``i`` computes ``h + activation(Dense_i(h))``, or with ``pre_norm=True``
@@ -196,18 +213,24 @@ def residual_mlp(depth, width=64, activation="tanh", weight_scale=4.0, pre_norm=
     num_classes = require_positive_int("num_classes", num_classes)
     weight_scale = require_positive_number("weight_scale", weight_scale)
     if input_dim != width:
-        raise ValueError(f"the first skip adds the input to a block's output: input_dim ({input_dim}) must equal width ({width})")
+        raise ValueError(
+            f"the first skip adds the input to a block's output: input_dim ({input_dim}) must equal width ({width})"
+        )
     seed = course_seed(seed)
     inputs = keras.Input(shape=(input_dim,), name="pixels")
     h = inputs
     for i in range(depth):
         branch = keras.layers.LayerNormalization(name=f"layernorm_{i}")(h) if pre_norm else h
-        branch = keras.layers.Dense(width, kernel_initializer=scaled_normal(weight_scale, width, seed + i), name=f"dense_{i}")(branch)
+        branch = keras.layers.Dense(
+            width, kernel_initializer=scaled_normal(weight_scale, width, seed + i), name=f"dense_{i}"
+        )(branch)
         branch = keras.layers.Activation(activation, name=f"{activation}_{i}")(branch)
         h = keras.layers.Add(name=f"skip_{i}")([h, branch])
     if pre_norm:
         h = keras.layers.LayerNormalization(name="layernorm_final")(h)
-    outputs = keras.layers.Dense(num_classes, kernel_initializer=scaled_normal(weight_scale, width, seed + depth), name="output")(h)
+    outputs = keras.layers.Dense(
+        num_classes, kernel_initializer=scaled_normal(weight_scale, width, seed + depth), name="output"
+    )(h)
     return keras.Model(inputs, outputs, name=f"residual{'_prenorm' if pre_norm else ''}_{activation}_depth{depth}")
 
 

@@ -6,11 +6,11 @@ from course_utils._quiet_tf import tf
 from course_utils.architectures import (
     LayerNormSimpleRNNCell,
     SequenceTrainer,
+    evaluate_mse,
     recurrent_cell,
     recurrent_model,
     residual_mlp,
     state_jacobian_norms,
-    evaluate_mse,
 )
 from course_utils.data import adding_problem, load_digits
 from course_utils.gradients import GradientLog
@@ -85,8 +85,17 @@ def test_layer_norm_cell_is_invariant_to_the_scale_of_its_weights():
     np.testing.assert_allclose(model(x).numpy(), before, atol=1e-2)  # up to LayerNorm's epsilon
 
 
-@pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(recurrent_init="random"), dict(cell="lstm", layer_norm=True),
-                                 dict(cell="gru", activation="relu"), dict(units=0), dict(recurrent_scale=-1.0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(cell="transformer"),
+        dict(recurrent_init="random"),
+        dict(cell="lstm", layer_norm=True),
+        dict(cell="gru", activation="relu"),
+        dict(units=0),
+        dict(recurrent_scale=-1.0),
+    ],
+)
 def test_recurrent_model_rejects_bad_arguments(bad):
     with pytest.raises(ValueError):
         recurrent_model(**bad)
@@ -102,7 +111,9 @@ def test_jacobian_helper_needs_a_recurrent_model():
 def test_residual_mlp_shares_the_plain_networks_kernels_and_adds_skips():
     plain, residual = deep_mlp(4, 64, weight_scale=4.0), residual_mlp(4, weight_scale=4.0)
     for i in range(4):
-        np.testing.assert_array_equal(plain.get_layer(f"dense_{i}").kernel.numpy(), residual.get_layer(f"dense_{i}").kernel.numpy())
+        np.testing.assert_array_equal(
+            plain.get_layer(f"dense_{i}").kernel.numpy(), residual.get_layer(f"dense_{i}").kernel.numpy()
+        )
     assert sum(isinstance(layer, keras.layers.Add) for layer in residual.layers) == 4
     x = np.random.default_rng(0).normal(size=(3, 64)).astype("float32")
     h = x

@@ -16,7 +16,9 @@ from tests.exercise_support import assert_feedback
 
 
 def scaled_dense(i):
-    return keras.layers.Dense(64, kernel_initializer=keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i)))
+    return keras.layers.Dense(
+        64, kernel_initializer=keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i))
+    )
 
 
 def pre_norm_block(h, i):  # the solution
@@ -25,7 +27,9 @@ def pre_norm_block(h, i):  # the solution
 
 
 def post_norm_block(h, i):  # LayerNorm on the sum instead of the branch
-    return keras.layers.LayerNormalization()(keras.layers.Add()([h, keras.layers.Activation("tanh")(scaled_dense(i)(h))]))
+    return keras.layers.LayerNormalization()(
+        keras.layers.Add()([h, keras.layers.Activation("tanh")(scaled_dense(i)(h))])
+    )
 
 
 def skip_without_norm(h, i):
@@ -126,4 +130,3 @@ def test_q6_deep_pre_norm_trains():
     assert_feedback(q6.feedback(82.0), "incorrect", "between 0 and 1")
     assert_feedback(q6.feedback("0.8"), "incorrect", "should be a number, got str")
     assert q6.feedback(____).status == "blank"
-

@@ -32,9 +32,13 @@ def stack_blocks(block, depth=BLOCK_DEPTH, width=BLOCK_WIDTH):
     for i in range(depth):
         h = block(h, i)
         if not isinstance(h, keras.KerasTensor):
-            raise Incorrect(f"block(h, {i}) should return the Keras tensor of the block's output, got {type(h).__name__}.")
+            raise Incorrect(
+                f"block(h, {i}) should return the Keras tensor of the block's output, got {type(h).__name__}."
+            )
         if tuple(h.shape) != (None, width):
-            raise Incorrect(f"block(h, {i}) should return a tensor of the same shape as h, (None, {width}); got {tuple(h.shape)}.")
+            raise Incorrect(
+                f"block(h, {i}) should return a tensor of the same shape as h, (None, {width}); got {tuple(h.shape)}."
+            )
     outputs = keras.layers.Dense(10, name="output")(h)
     return keras.Model(inputs, outputs)
 
@@ -42,7 +46,7 @@ def stack_blocks(block, depth=BLOCK_DEPTH, width=BLOCK_WIDTH):
 class ResidualBlock(Question):
     hints = (
         "Four layers in the functional API: `keras.layers.LayerNormalization()(h)`, then `Dense(64, ...)`, then "
-        "`Activation(\"tanh\")`, and finally `keras.layers.Add()([h, branch])`.",
+        '`Activation("tanh")`, and finally `keras.layers.Add()([h, branch])`.',
         "Initialise the Dense kernel as the baseline does: "
         "`keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i))`.",
     )
@@ -51,32 +55,42 @@ class ResidualBlock(Question):
         "    branch = keras.layers.LayerNormalization()(h)\n"
         "    branch = keras.layers.Dense(\n"
         "        64, kernel_initializer=keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i)))(branch)\n"
-        "    branch = keras.layers.Activation(\"tanh\")(branch)\n"
+        '    branch = keras.layers.Activation("tanh")(branch)\n'
         "    return keras.layers.Add()([h, branch])"
     )
 
     def grade(self, pre_norm_block):
         if not callable(pre_norm_block):
-            raise Incorrect(f"pre_norm_block should be a function (h, i) -> tensor, got {type(pre_norm_block).__name__}.")
+            raise Incorrect(
+                f"pre_norm_block should be a function (h, i) -> tensor, got {type(pre_norm_block).__name__}."
+            )
         model = stack_blocks(pre_norm_block)
         kinds = [type(layer).__name__ for layer in model.layers]
         if kinds.count("Add") < BLOCK_DEPTH:
             raise Incorrect("there is no skip connection: each block should end with keras.layers.Add()([h, branch]).")
         if kinds.count("LayerNormalization") < BLOCK_DEPTH:
-            raise Incorrect("the block has a skip but no LayerNormalization: normalise h before the Dense layer (pre-norm).")
+            raise Incorrect(
+                "the block has a skip but no LayerNormalization: normalise h before the Dense layer (pre-norm)."
+            )
         dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense) and layer.name != "output"]
         scale = float(np.mean([np.std(layer.kernel.numpy()) * math.sqrt(BLOCK_WIDTH) for layer in dense]))
         if abs(scale / SIGMA_W - 1) > 0.15:
-            raise Incorrect(f"the Dense kernels are drawn at sigma_w {approx(scale)}; use the baseline's sigma_w = {SIGMA_W:g} "
-                            "(RandomNormal with stddev 4 / sqrt(64)).")
+            raise Incorrect(
+                f"the Dense kernels are drawn at sigma_w {approx(scale)}; use the baseline's sigma_w = {SIGMA_W:g} "
+                "(RandomNormal with stddev 4 / sqrt(64))."
+            )
         (x, y), _ = load_digits()
         norms = layer_gradient_norms(model, x, y)[:-1]
         spread = norms[0] / norms[-1]
         if not spread < FLAT_ENOUGH:
-            raise Incorrect(f"the gradient still grows {approx(spread)}-fold from the last block to the first: "
-                            "is the LayerNormalization on the branch (not on the sum)?")
-        return (f"a depth-{BLOCK_DEPTH} stack of your blocks at sigma_w = {SIGMA_W:g}: gradient first / last hidden layer "
-                f"{approx(spread)}, against about 1e5 without skips.")
+            raise Incorrect(
+                f"the gradient still grows {approx(spread)}-fold from the last block to the first: "
+                "is the LayerNormalization on the branch (not on the sum)?"
+            )
+        return (
+            f"a depth-{BLOCK_DEPTH} stack of your blocks at sigma_w = {SIGMA_W:g}: gradient first / last hidden layer "
+            f"{approx(spread)}, against about 1e5 without skips."
+        )
 
 
 @functools.cache
@@ -103,15 +117,15 @@ def _close(value, expected, tolerance=0.01):
 
 class LstmVersusSimpleRnn(Question):
     hints = (
-        f"x, _ = adding_problem(32, {T_PROBE}); build `recurrent_model(\"lstm\", timesteps={T_PROBE})` and "
-        f"`recurrent_model(\"simple\", timesteps={T_PROBE})`, and call `state_jacobian_norms(model, x)` on each.",
-        "The LSTM's cell-state path is `norms[\"c\"]`, the SimpleRNN's only path `norms[\"h\"]`; take the last entry "
+        f'x, _ = adding_problem(32, {T_PROBE}); build `recurrent_model("lstm", timesteps={T_PROBE})` and '
+        f'`recurrent_model("simple", timesteps={T_PROBE})`, and call `state_jacobian_norms(model, x)` on each.',
+        'The LSTM\'s cell-state path is `norms["c"]`, the SimpleRNN\'s only path `norms["h"]`; take the last entry '
         f"(T - k = {T_PROBE - 1}).",
     )
     solution_text = (
         f"x, _ = adding_problem(32, {T_PROBE})\n"
-        f"lstm_cell = state_jacobian_norms(recurrent_model(\"lstm\", timesteps={T_PROBE}), x)[\"c\"][-1]\n"
-        f"simple = state_jacobian_norms(recurrent_model(\"simple\", timesteps={T_PROBE}), x)[\"h\"][-1]"
+        f'lstm_cell = state_jacobian_norms(recurrent_model("lstm", timesteps={T_PROBE}), x)["c"][-1]\n'
+        f'simple = state_jacobian_norms(recurrent_model("simple", timesteps={T_PROBE}), x)["h"][-1]'
     )
 
     def grade(self, lstm_cell, simple):
@@ -122,27 +136,33 @@ class LstmVersusSimpleRnn(Question):
         if _close(lstm_cell, expected_simple) and _close(simple, expected_cell):
             raise Incorrect("the two numbers are swapped: lstm_cell first, then simple.")
         if _close(lstm_cell, expected_hidden):
-            raise Incorrect("lstm_cell is the LSTM's hidden-state path, norms[\"h\"]; the question asks for the cell state.")
+            raise Incorrect(
+                'lstm_cell is the LSTM\'s hidden-state path, norms["h"]; the question asks for the cell state.'
+            )
         if not _close(lstm_cell, expected_cell):
-            raise Incorrect(f"lstm_cell is not ||dc_T/dc_k|| at T - k = {T_PROBE - 1} of a fresh LSTM on adding_problem(32, {T_PROBE}).")
+            raise Incorrect(
+                f"lstm_cell is not ||dc_T/dc_k|| at T - k = {T_PROBE - 1} of a fresh LSTM on adding_problem(32, {T_PROBE})."
+            )
         if not _close(simple, expected_simple):
             raise Incorrect(f"simple is not ||dh_T/dh_k|| at T - k = {T_PROBE - 1} of a fresh SimpleRNN (rho = 1).")
-        return (f"at initialisation the LSTM's cell path keeps {approx(lstm_cell)}, the SimpleRNN's {approx(simple)}: "
-                f"{approx(simple / lstm_cell)} times more. The forget gate starts near 0.73; what the gate adds is that "
-                "training can open it.")
+        return (
+            f"at initialisation the LSTM's cell path keeps {approx(lstm_cell)}, the SimpleRNN's {approx(simple)}: "
+            f"{approx(simple / lstm_cell)} times more. The forget gate starts near 0.73; what the gate adds is that "
+            "training can open it."
+        )
 
 
 class OpenTheForgetGate(Question):
     hints = (
-        f"Build `model = recurrent_model(\"lstm\", timesteps={T_PROBE})` and set its forget bias with "
+        f'Build `model = recurrent_model("lstm", timesteps={T_PROBE})` and set its forget bias with '
         f"`set_forget_bias(model, {FORGET_BIAS})` (it writes the second quarter of `cell.bias`).",
-        f"Then `growth_rate(state_jacobian_norms(model, x)[\"c\"][1:])` on `x, _ = adding_problem(32, {T_PROBE})`.",
+        f'Then `growth_rate(state_jacobian_norms(model, x)["c"][1:])` on `x, _ = adding_problem(32, {T_PROBE})`.',
     )
     solution_text = (
         f"x, _ = adding_problem(32, {T_PROBE})\n"
-        f"model = recurrent_model(\"lstm\", timesteps={T_PROBE})\n"
+        f'model = recurrent_model("lstm", timesteps={T_PROBE})\n'
         f"set_forget_bias(model, {FORGET_BIAS})\n"
-        "rate = growth_rate(state_jacobian_norms(model, x)[\"c\"][1:])"
+        'rate = growth_rate(state_jacobian_norms(model, x)["c"][1:])'
     )
 
     def grade(self, rate):
@@ -151,18 +171,28 @@ class OpenTheForgetGate(Question):
         opened_norms = _gradient_through_time("lstm", FORGET_BIAS)
         opened = growth_rate(opened_norms["c"][1:])
         if _close(value, default, 0.002):
-            raise Incorrect(f"{value:.3f} is the rate with Keras' default forget bias of 1; set it to {FORGET_BIAS:g} first.")
+            raise Incorrect(
+                f"{value:.3f} is the rate with Keras' default forget bias of 1; set it to {FORGET_BIAS:g} first."
+            )
         if _close(value, growth_rate(opened_norms["h"][1:]), 0.002) and not _close(value, opened, 0.002):
-            raise Incorrect("that is the hidden-state path; measure the cell state, norms[\"c\"].")
+            raise Incorrect('that is the hidden-state path; measure the cell state, norms["c"].')
         if not _close(value, opened, 0.002):
-            raise Incorrect(f"{value:.3g} is not the per-step factor of the cell path (growth_rate of norms[\"c\"][1:]) "
-                            f"with forget bias {FORGET_BIAS:g}.")
+            raise Incorrect(
+                f'{value:.3g} is not the per-step factor of the cell path (growth_rate of norms["c"][1:]) '
+                f"with forget bias {FORGET_BIAS:g}."
+            )
         sigma = 1 / (1 + math.exp(-FORGET_BIAS))
-        verdict = ("the open gate, plus the paths through h, even makes it grow: gates do not rule out explosion, one "
-                   "reason clipping stays." if value > 1 else "the forget gate is the knob of the cell path.")
-        return (f"x{approx(value)} per step (default bias: x{approx(default)}); sigma({FORGET_BIAS:g}) = {sigma:.2f}. "
-                f"Over {T_PROBE - 1} steps that is {approx(value ** (T_PROBE - 1))} instead of "
-                f"{approx(default ** (T_PROBE - 1))}: {verdict}")
+        verdict = (
+            "the open gate, plus the paths through h, even makes it grow: gates do not rule out explosion, one "
+            "reason clipping stays."
+            if value > 1
+            else "the forget gate is the knob of the cell path."
+        )
+        return (
+            f"x{approx(value)} per step (default bias: x{approx(default)}); sigma({FORGET_BIAS:g}) = {sigma:.2f}. "
+            f"Over {T_PROBE - 1} steps that is {approx(value ** (T_PROBE - 1))} instead of "
+            f"{approx(default ** (T_PROBE - 1))}: {verdict}"
+        )
 
 
 q1 = ResidualBlock()
@@ -185,30 +215,32 @@ q4 = MultipleChoice(  # what did LayerNorm change in the RNN baseline? (the opti
 
 q5 = MultipleChoice(  # after training the IRNN at T = 40 with and without clipping
     "b",
-    correct=("the IRNN's gradient starts at exactly 1 per step, but ReLU is unbounded: during training its raw gradient "
-             "norm explodes, and only clipping turns the good start into learning."),
+    correct=(
+        "the IRNN's gradient starts at exactly 1 per step, but ReLU is unbounded: during training its raw gradient "
+        "norm explodes, and only clipping turns the good start into learning."
+    ),
     wrong={
         "a": "look at the unclipped run's test MSE against the trivial 1/6, and at its largest raw gradient norm.",
         "c": "the run that learns is the clipped one: compare the two test MSEs again.",
         "d": "one of the two runs ends far below the trivial 1/6: which one?",
     },
     hints=(
-        "Build `recurrent_model(\"simple\", timesteps=None, recurrent_init=\"identity\", activation=\"relu\")`, wrap it "
+        'Build `recurrent_model("simple", timesteps=None, recurrent_init="identity", activation="relu")`, wrap it '
         "in `SequenceTrainer(model, mse)` and call `run` twice on the T = 40 data, with `clipnorm=None` and `clipnorm=1.0`.",
         "Score each run with `evaluate_mse(trainer.model, log, x_test, y_test)` right after it (the trainer keeps the last "
         "run's weights) and compare with the trivial 1/6.",
     ),
     solution_text=(
-        "trainer = SequenceTrainer(recurrent_model(\"simple\", timesteps=None, recurrent_init=\"identity\", "
-        "activation=\"relu\"), mse)\n"
+        'trainer = SequenceTrainer(recurrent_model("simple", timesteps=None, recurrent_init="identity", '
+        'activation="relu"), mse)\n'
         "irnn_mse = {}\n"
         "for clipnorm in (None, 1.0):\n"
         "    log = trainer.run(x_train, y_train, epochs=6, batch_size=100, clipnorm=clipnorm)\n"
         "    irnn_mse[clipnorm] = evaluate_mse(trainer.model, log, x_test, y_test)\n"
-        "    print(f\"clipnorm {clipnorm}: test MSE {approx(irnn_mse[clipnorm])}, largest raw gradient norm \"\n"
-        "          f\"{approx(log.max_grad_norm)}\")\n"
+        '    print(f"clipnorm {clipnorm}: test MSE {approx(irnn_mse[clipnorm])}, largest raw gradient norm "\n'
+        '          f"{approx(log.max_grad_norm)}")\n'
         "assert irnn_mse[1.0] < baselines.TRIVIAL_ADDING_MSE / 2 < baselines.TRIVIAL_ADDING_MSE * 0.7 < irnn_mse[None], \\\n"
-        "    \"only the clipped IRNN should learn\"\n"
+        '    "only the clipped IRNN should learn"\n'
         'answer = "b"'
     ),
 )
@@ -225,8 +257,8 @@ class DeepPreNormTrains(Question):
         "model = residual_mlp(100, pre_norm=True)\n"
         "log = train_with_gradient_log(model, x_train, y_train, keras.optimizers.SGD(0.1), epochs=5, batch_size=64)\n"
         "accuracy = float(np.mean(np.argmax(model(x_test), axis=-1) == y_test))\n"
-        "print(f\"NaN: {log.diverged} | largest raw gradient norm {approx(log.max_grad_norm)} | test accuracy {approx(accuracy)}\")\n"
-        "assert accuracy > 0.6, \"the 100-layer pre-norm residual network should learn\""
+        'print(f"NaN: {log.diverged} | largest raw gradient norm {approx(log.max_grad_norm)} | test accuracy {approx(accuracy)}")\n'
+        'assert accuracy > 0.6, "the 100-layer pre-norm residual network should learn"'
     )
 
     def grade(self, accuracy):
@@ -234,10 +266,14 @@ class DeepPreNormTrains(Question):
         if not 0.0 <= value <= 1.0:
             raise Incorrect(f"accuracy should be a fraction between 0 and 1, got {value:g} (a percentage?).")
         if value < LEARNED_ACCURACY:
-            raise Incorrect(f"{approx(value)} is close to chance (0.10): did you build residual_mlp(100, pre_norm=True) and "
-                            "train it for 5 epochs of SGD(0.1)?")
-        return (f"test accuracy {approx(value)} at depth 100, at the baseline's sigma_w = 4 and learning rate: the plain "
-                "network of that depth scales its gradient by more than 1e17 between its last hidden layer and its first.")
+            raise Incorrect(
+                f"{approx(value)} is close to chance (0.10): did you build residual_mlp(100, pre_norm=True) and "
+                "train it for 5 epochs of SGD(0.1)?"
+            )
+        return (
+            f"test accuracy {approx(value)} at depth 100, at the baseline's sigma_w = 4 and learning rate: the plain "
+            "network of that depth scales its gradient by more than 1e17 between its last hidden layer and its first."
+        )
 
 
 q6 = DeepPreNormTrains()
