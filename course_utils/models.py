@@ -33,6 +33,7 @@ def deep_mlp(
     input_dim=64,
     num_classes=10,
     seed=0,
+    kernel_initializer=None,
 ):
     """A plain deep MLP classifier returning logits.
 
@@ -41,8 +42,9 @@ def deep_mlp(
     ``<activation>_i`` so printed names never depend on what ran before.
 
     ``weight_scale=s`` draws every kernel from N(0, s**2 / fan_in) (``s`` is sigma_w of
-    mean-field theory); ``None`` keeps Keras' default Glorot-uniform initialiser.
-    Biases start at zero. Layer ``i`` is seeded with ``course_seed(seed) + i``, so the same
+    mean-field theory); ``kernel_initializer="he_normal"`` (any Keras initialiser name)
+    uses that initialiser instead, as ``Dense(kernel_initializer=...)`` does; with neither,
+    Keras' default Glorot-uniform. Biases start at zero. Layer ``i`` is seeded with ``course_seed(seed) + i``, so the same
     call always builds the same network under one ``COURSE_SEED`` (see ``course_utils.seeding``).
     """
     depth = require_positive_int("depth", depth)
@@ -52,11 +54,14 @@ def deep_mlp(
     require_choice("activation", activation, ACTIVATIONS)
     if weight_scale is not None:
         weight_scale = require_positive_number("weight_scale", weight_scale)
+    if weight_scale is not None and kernel_initializer is not None:
+        raise ValueError("give weight_scale or kernel_initializer, not both")
     seed = course_seed(seed)
+    named = kernel_initializer or "glorot_uniform"
 
-    def kernel_initializer(fan_in, layer_seed):
+    def initializer(fan_in, layer_seed):
         if weight_scale is None:
-            return keras.initializers.GlorotUniform(seed=layer_seed)
+            return keras.initializers.get({"class_name": named, "config": {"seed": layer_seed}})
         return scaled_normal(weight_scale, fan_in, layer_seed)
 
     layers = [keras.Input(shape=(input_dim,), name="pixels")]
@@ -65,7 +70,7 @@ def deep_mlp(
         layers.append(
             keras.layers.Dense(
                 width,
-                kernel_initializer=kernel_initializer(fan_in, seed + i),
+                kernel_initializer=initializer(fan_in, seed + i),
                 kernel_regularizer=kernel_regularizer,
                 name=f"dense_{i}",
             )
@@ -77,7 +82,7 @@ def deep_mlp(
     layers.append(
         keras.layers.Dense(
             num_classes,
-            kernel_initializer=kernel_initializer(fan_in, seed + depth),
+            kernel_initializer=initializer(fan_in, seed + depth),
             kernel_regularizer=kernel_regularizer,
             name="output",
         )

@@ -95,3 +95,13 @@ def test_deep_mlp_rejects_bad_arguments_clearly(kwargs, message):
 def test_simple_rnn_rejects_bad_arguments_clearly(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simple_rnn(**kwargs)
+
+
+def test_deep_mlp_takes_a_named_keras_initializer_seeded_per_layer():
+    import keras
+
+    model = deep_mlp(depth=2, width=16, activation="relu", kernel_initializer="he_normal", seed=3)
+    expected = keras.initializers.get({"class_name": "he_normal", "config": {"seed": 3 + 1}})((16, 16))
+    assert np.allclose(model.get_layer("dense_1").kernel.numpy(), expected)
+    with pytest.raises(ValueError, match="not both"):
+        deep_mlp(depth=2, width=16, weight_scale=2.0, kernel_initializer="he_normal")
