@@ -39,8 +39,8 @@ NAMED_INITIALIZER_SCALES = {"glorot_normal": 1.0, "he_normal": math.sqrt(2.0)}
 class Pairing:
     """An activation and the initialiser of every kernel: a Keras name, or sigma_w for N(0, sigma_w**2 / fan_in).
 
-        >>> Pairing("tanh", "glorot_normal").weight_scale
-        1.0
+    >>> Pairing("tanh", "glorot_normal").weight_scale
+    1.0
     """
 
     activation: str
@@ -122,9 +122,9 @@ class Profile:
 def gradient_profiles(pairings, x, y, depth=30, width=64, seed=0):
     """Build each pairing's MLP and measure its per-layer gradient profile at initialisation on ``(x, y)``.
 
-        >>> profiles = gradient_profiles([Pairing("relu", "he_normal")], x[:256], y[:256], depth=10)  # doctest: +SKIP
-        >>> profiles[0].measured_growth(), profiles[0].pairing.predicted_growth()                      # doctest: +SKIP
-        (0.98, 1.0)
+    >>> profiles = gradient_profiles([Pairing("relu", "he_normal")], x[:256], y[:256], depth=10)  # doctest: +SKIP
+    >>> profiles[0].measured_growth(), profiles[0].pairing.predicted_growth()                      # doctest: +SKIP
+    (0.98, 1.0)
     """
     if isinstance(pairings, Pairing) or not all(isinstance(p, Pairing) for p in pairings):
         raise ValueError("pairings must be a list of Pairing objects, e.g. [Pairing('relu', 'he_normal')]")
@@ -136,8 +136,8 @@ def gradient_profiles(pairings, x, y, depth=30, width=64, seed=0):
 def regime(growth, tolerance=0.05):
     """'explodes', 'vanishes' or 'stable' for a per-layer growth factor (within ``tolerance`` of 1: stable).
 
-        >>> regime(1.54), regime(0.7), regime(1.02)
-        ('explodes', 'vanishes', 'stable')
+    >>> regime(1.54), regime(0.7), regime(1.02)
+    ('explodes', 'vanishes', 'stable')
     """
     if not (isinstance(growth, numbers.Real) and np.isfinite(growth) and growth > 0):
         raise ValueError(f"growth must be a finite number > 0, got {growth!r}")

@@ -16,7 +16,6 @@ builder draws for seed ``s`` (``deep_mlp(..., seed=s)``), so one trace serves ev
     (False, False)
 """
 
-import math
 from dataclasses import dataclass
 
 import keras
@@ -71,7 +70,8 @@ class Retrainer:
     def _traced_step(self, x, y):
         """The training step as one graph, for batches of any size of ``x`` and ``y``'s shape and dtype."""
         if self._step is None:
-            model, loss_fn, optimizer, variables = self.model, self.loss_fn, self.optimizer, self.model.trainable_variables
+            model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+            variables = model.trainable_variables
 
             @tf.function(input_signature=batch_signature(x, y))
             def step(x_batch, y_batch):
@@ -95,7 +95,9 @@ class Retrainer:
         x, y = np.asarray(x), np.asarray(y)
         self.model.set_weights(seeded_weights(self.model, seed, self.initial_weights))
         self.optimizer.learning_rate = require_positive_number("learning_rate", learning_rate)  # a variable: no retrace
-        log = train_with_step(self._traced_step(x, y), x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)
+        log = train_with_step(
+            self._traced_step(x, y), x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder
+        )
         run = SweepRun(log, self.model.get_weights())
         self.model.set_weights(self.initial_weights)
         return run
@@ -141,7 +143,7 @@ def seeded_weights(model, seed, weights=None):
 def learning_rate_sweep(retrainer, x, y, learning_rates, epochs, batch_size, seed=0):
     """``{learning_rate: SweepRun}``: ``retrainer.run`` once per learning rate, from seed ``seed``'s weights and minibatches.
 
-        >>> runs = learning_rate_sweep(Retrainer(model), x, y, [0.1, 1.0], epochs=3, batch_size=64)   # doctest: +SKIP
+    >>> runs = learning_rate_sweep(Retrainer(model), x, y, [0.1, 1.0], epochs=3, batch_size=64)   # doctest: +SKIP
     """
     if not isinstance(retrainer, Retrainer):
         raise ValueError(f"retrainer must be a Retrainer (Retrainer(model)), got {type(retrainer).__name__}")
@@ -153,8 +155,8 @@ def learning_rate_sweep(retrainer, x, y, learning_rates, epochs, batch_size, see
 def largest_learned_rate(runs, loss_below=LEARNED_LOSS):
     """The largest learning rate of a sweep whose run learned (``None`` if none did).
 
-        >>> largest_learned_rate({})  is None
-        True
+    >>> largest_learned_rate({})  is None
+    True
     """
     learned = [lr for lr, run in runs.items() if run.learned(loss_below)]
     return max(learned) if learned else None
@@ -171,6 +173,7 @@ def batchnorm_chi1(activation):
     which is above 1 for tanh and ReLU and cannot be tuned away with sigma_w. For
     ReLU it is pi / (pi - 1), the rate Yang et al. (2019) derived.
 
+        >>> import math
         >>> round(batchnorm_chi1("relu"), 4), round(math.pi / (math.pi - 1), 4)
         (1.4669, 1.4669)
     """

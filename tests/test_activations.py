@@ -54,14 +54,16 @@ def test_pairing_rejects_bad_arguments(activation, initializer, message):
 def test_named_initializer_builds_dense_layers_with_that_initializer_and_the_right_scale():
     model = Pairing("relu", "he_normal").build(depth=3, width=256)
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    assert [layer.name for layer in model.layers] == ["dense_0", "relu_0", "dense_1", "relu_1", "dense_2", "relu_2", "output"]
+    names = [layer.name for layer in model.layers]
+    assert names == ["dense_0", "relu_0", "dense_1", "relu_1", "dense_2", "relu_2", "output"]
     assert all(isinstance(layer.kernel_initializer, keras.initializers.HeNormal) for layer in dense)
     hidden = dense[1].kernel.numpy()  # a square 256x256 kernel: std x sqrt(fan_in) is sigma_w
     assert np.std(hidden) * math.sqrt(256) == pytest.approx(math.sqrt(2.0), rel=0.03)
 
 
 def test_build_is_repeatable_and_numeric_scale_uses_deep_mlp():
-    a, b = Pairing("tanh", "glorot_normal").build(depth=2, width=8), Pairing("tanh", "glorot_normal").build(depth=2, width=8)
+    pairing = Pairing("tanh", "glorot_normal")
+    a, b = pairing.build(depth=2, width=8), pairing.build(depth=2, width=8)
     np.testing.assert_array_equal(a.layers[0].kernel.numpy(), b.layers[0].kernel.numpy())
     scaled = Pairing("tanh", 2.0).build(depth=2, width=8)
     assert isinstance(scaled.layers[0].kernel_initializer, keras.initializers.RandomNormal)

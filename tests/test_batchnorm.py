@@ -60,11 +60,14 @@ def test_retrainer_learning_rate_changes_the_run(digits):
 
 
 def test_retrainer_matches_the_course_training_loop(digits):
-    from course_utils.gradients import train_with_gradient_log
     import keras
 
+    from course_utils.gradients import train_with_gradient_log
+
     x, y = digits
-    reference = train_with_gradient_log(small_model(batch_norm=False), x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=64)
+    reference = train_with_gradient_log(
+        small_model(batch_norm=False), x, y, keras.optimizers.SGD(0.1), epochs=1, batch_size=64
+    )
     run = Retrainer(small_model(batch_norm=False)).run(x, y, learning_rate=0.1, epochs=1, batch_size=64)
     np.testing.assert_allclose(run.log.losses, reference.losses, rtol=1e-4)
 
@@ -96,8 +99,9 @@ def test_seeded_weights_need_seeded_initialisers_and_a_valid_seed():
 
 
 def test_retrainer_seed_trains_the_network_of_that_seed(digits):
-    from course_utils.gradients import train_with_gradient_log
     import keras
+
+    from course_utils.gradients import train_with_gradient_log
 
     x, y = digits
     reference = train_with_gradient_log(
@@ -128,7 +132,9 @@ def test_sweep_rejects_bad_arguments(digits):
 
 
 def log_with(losses, steps_per_epoch, diverged_at=None):
-    return GradientLog(losses=losses, grad_norms=[1.0] * len(losses), diverged_at=diverged_at, steps_per_epoch=steps_per_epoch)
+    return GradientLog(
+        losses=losses, grad_norms=[1.0] * len(losses), diverged_at=diverged_at, steps_per_epoch=steps_per_epoch
+    )
 
 
 def test_learned_needs_a_finite_run_ending_below_the_threshold():
@@ -136,6 +142,9 @@ def test_learned_needs_a_finite_run_ending_below_the_threshold():
     assert not SweepRun(log_with([2.3, 2.2, 2.1, 2.1], 2), []).learned()
     assert not SweepRun(log_with([1.0, float("nan")], 2, diverged_at=1), []).learned()
     assert SweepRun(log_with([2.3, 2.2, 2.1, 2.1], 2), []).learned(loss_below=2.5)
-    runs = {0.1: SweepRun(log_with([1.0, 1.0], 1), []), 1.0: SweepRun(log_with([1.5, 1.5], 1), []),
-            3.0: SweepRun(log_with([9.0, 9.0], 1), [])}
+    runs = {
+        0.1: SweepRun(log_with([1.0, 1.0], 1), []),
+        1.0: SweepRun(log_with([1.5, 1.5], 1), []),
+        3.0: SweepRun(log_with([9.0, 9.0], 1), []),
+    }
     assert largest_learned_rate(runs) == 1.0 and LEARNED_LOSS == 2.0

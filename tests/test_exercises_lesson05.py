@@ -13,7 +13,6 @@ from course_utils.exercises.lesson05 import Q1_PAIRS, q1, q2, q3, q4
 from course_utils.seeding import set_course_seed
 from tests.exercise_support import assert_feedback
 
-
 # The growth each pair of q1 measures (lesson 05 and its solution notebook measure these values).
 MEASURED = {"a": 0.64, "b": 1.46, "c": 0.69, "d": 0.97}
 
@@ -25,6 +24,16 @@ def test_q1_which_pair_explodes():
     assert_feedback(q1.feedback("d"), "incorrect", "Glorot was derived for tanh")
     assert_feedback(q1.feedback(2), "incorrect", "should be one of")
     assert q1.feedback(____).status == "blank"
+
+
+def test_q1_one_case_rule_for_letters():
+    """The course's one rule for a multiple choice: any case, surrounding spaces ignored, right or wrong."""
+    for answer in ("b", "B", " b\n"):
+        assert_feedback(q1.feedback(answer), "correct", "chi_1 = 2.08")
+    assert_feedback(q1.feedback(" C "), "incorrect", "half of the squared slope")
+    assert_feedback(q1.feedback("e"), "incorrect", "answer should be one of 'a', 'b', 'c', 'd', got 'e'")
+    assert_feedback(q1.feedback(""), "incorrect", "should be one of")
+    assert_feedback(q1.feedback(None), "incorrect", "should be one of")
 
 
 def test_q2_measurements_of_all_four_pairs():
@@ -69,6 +78,18 @@ def test_q3_he_scale():
     assert_feedback(q3.feedback(None), "incorrect", "should be a number")
     assert_feedback(q3.feedback(-1.0), "incorrect", "positive")
     assert q3.feedback(____).status == "blank"
+
+
+def test_q3_is_a_number_with_a_trap():
+    """Declared as a NumericAnswer: any way of writing sqrt(2) passes; the trap 2 keeps its message within 1%."""
+    for answer in (2**0.5, 1.414, np.float32(math.sqrt(2)), np.array([1.4142])):
+        assert_feedback(q3.feedback(answer), "correct", "Var(W) = 2 / fan_in")
+    assert_feedback(q3.feedback(2.01), "incorrect", "*variance* factor")
+    assert_feedback(q3.feedback(0.995), "incorrect", "Glorot's scale", "vanishes")
+    assert_feedback(q3.feedback(1.45), "incorrect", "is not 1", "chi1(he_scale, 'relu')")  # 2.5% off: chi_1 = 1.05
+    assert_feedback(q3.feedback(0.0), "incorrect", "positive")
+    assert_feedback(q3.feedback("1.41"), "incorrect", "he_scale should be a number")
+    assert_feedback(q3.feedback(float("nan")), "incorrect", "finite")
 
 
 def test_q4_exact_leaky_relu_initializer():

@@ -25,14 +25,27 @@ def test_q1_batchnorm_in_the_right_place():
     assert_feedback(q1.feedback(after), "incorrect", "Activation -> BatchNormalization")
     inside = sequential(keras.layers.Dense(64, activation="tanh"), keras.layers.BatchNormalization())
     assert_feedback(q1.feedback(inside), "incorrect", "applies its own activation")
-    assert_feedback(q1.feedback(deep_mlp(depth=3, width=64, weight_scale=4.0, batch_norm=True)), "incorrect", "expected 30 blocks")
-    assert_feedback(q1.feedback(deep_mlp(depth=30, width=64, weight_scale=1.0, batch_norm=True)), "incorrect", "sigma_w = 4")
-    assert_feedback(q1.feedback(deep_mlp(depth=30, width=64, activation="relu", weight_scale=4.0, batch_norm=True)), "incorrect", "tanh")
+    assert_feedback(
+        q1.feedback(deep_mlp(depth=3, width=64, weight_scale=4.0, batch_norm=True)), "incorrect", "expected 30 blocks"
+    )
+    assert_feedback(
+        q1.feedback(deep_mlp(depth=30, width=64, weight_scale=1.0, batch_norm=True)), "incorrect", "sigma_w = 4"
+    )
+    assert_feedback(
+        q1.feedback(deep_mlp(depth=30, width=64, activation="relu", weight_scale=4.0, batch_norm=True)),
+        "incorrect",
+        "tanh",
+    )
 
 
 def test_q1_malformed_models():
-    assert_feedback(q1.feedback(keras.Sequential([keras.layers.Dense(64), keras.layers.BatchNormalization()])), "incorrect", "not built")
-    assert_feedback(q1.feedback("model"), "incorrect", "should be a keras.Model")
+    # the course's one check of a model (checks.expect_built_model): "never built", "should be a Keras model"
+    assert_feedback(
+        q1.feedback(keras.Sequential([keras.layers.Dense(64), keras.layers.BatchNormalization()])),
+        "incorrect",
+        "never built",
+    )
+    assert_feedback(q1.feedback("model"), "incorrect", "should be a Keras model")
     assert_feedback(q1.feedback(None), "incorrect", "NoneType")
     assert q1.feedback(____).status == "blank"
 
@@ -60,8 +73,11 @@ def test_q1_and_q2_accept_the_solution_under_every_course_seed(seed, course_seed
     layers = [keras.Input(shape=(64,))]
     for i in range(30):  # the solution's model
         init = keras.initializers.RandomNormal(stddev=0.5, seed=course_seed(i))
-        layers += [keras.layers.Dense(64, kernel_initializer=init), keras.layers.BatchNormalization(),
-                   keras.layers.Activation("tanh")]
+        layers += [
+            keras.layers.Dense(64, kernel_initializer=init),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("tanh"),
+        ]
     model = keras.Sequential(layers + [keras.layers.Dense(10)])
     assert q1.feedback(model).status == "correct"
     baseline = layer_gradient_norms(baselines.mlp_baseline(), x, y)
@@ -91,6 +107,18 @@ def test_q4_gradient_scale_factor():
     assert_feedback(q4.feedback(0.5), "incorrect", "not the factor")
     assert_feedback(q4.feedback(None), "incorrect", "should be a number")
     assert q4.feedback(____).status == "blank"
+
+
+def test_q4_is_a_number_with_traps():
+    """Declared as a NumericAnswer: any way of writing 1/5 passes; a trap keeps its message within the tolerance."""
+    for answer in (1 / 5, np.float32(0.2), np.array([0.2]), 0.201):
+        assert_feedback(q4.feedback(answer), "correct", "5x smaller")
+    assert_feedback(q4.feedback("0.2"), "incorrect", "factor should be a number")
+    assert_feedback(q4.feedback(5.05), "incorrect", "does the gradient")
+    assert_feedback(q4.feedback(0.0401), "incorrect", "one factor of 1/a too many")
+    assert_feedback(q4.feedback(25), "incorrect", "not the factor")  # never "too large": no bisection to the answer
+    assert "too" not in q4.feedback(0.3).message
+    assert_feedback(q4.feedback(float("inf")), "incorrect", "finite")
 
 
 def fresh_layer():

@@ -1,7 +1,7 @@
 """Lesson 05's exercises: predict which activation/initialiser pair explodes, check it, then pick the right scale.
 
-    >>> q3.check(2 ** 0.5)
-    Correct: sigma_w = 1.41, i.e. Var(W) = 2 / fan_in: He's 2 cancels the 1/2 of E[relu'(h)**2].
+>>> q3.check(2 ** 0.5)
+Correct: sigma_w = 1.41, i.e. Var(W) = 2 / fan_in: He's 2 cancels the 1/2 of E[relu'(h)**2].
 """
 
 import math
@@ -11,7 +11,7 @@ import keras
 
 from course_utils.activations import Pairing
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_choice, expect_number
+from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, expect_number
 from course_utils.theory import LEAKY_RELU_SLOPE, chi1
 
 # q1 and q2: the four pairs whose fate the learner predicts, then measures
@@ -23,30 +23,6 @@ Q1_PAIRS = {
 }
 Q1_ANSWER = "b"
 Q2_TOLERANCE = 0.10  # measured growth within 10% of sqrt(chi_1), as in the lesson
-
-
-class WhichPairExplodes(Question):
-    """Multiple choice: which of ``Q1_PAIRS`` makes the gradient explode toward the input?"""
-
-    hints = (
-        "chi_1 = sigma_w**2 E[phi'(h)**2]: Glorot gives sigma_w = 1 on a square layer; E[relu'(h)**2] = 1/2.",
-        "Work out chi_1 for each: sigmoid's slope is at most 1/4; LeakyReLU(0.2) has E[phi'(h)**2] = (1 + 0.2**2) / 2.",
-    )
-    solution_text = 'answer = "b"  # leaky_relu at sigma_w = 2: chi_1 = 4 x 0.52 = 2.08 > 1'
-    _wrong = {
-        "a": "sigmoid's slope is at most 1/4: even sigma_w = 4 leaves chi_1 below 1. It saturates, and saturation damps.",
-        "c": "Glorot gives sigma_w = 1, and ReLU passes back only half of the squared slope on average: chi_1 < 1.",
-        "d": "Glorot was derived for tanh: chi_1 is 1 (or just below), the gradient stays level.",
-    }
-
-    def grade(self, answer):
-        choice = expect_choice(answer.strip().lower() if isinstance(answer, str) else answer, "answer", tuple(Q1_PAIRS))
-        if choice in self._wrong:
-            raise Incorrect(self._wrong[choice])
-        return (
-            f"LeakyReLU does not saturate, so at sigma_w = 2 nothing brakes the weight scale: chi_1 = "
-            f"{Q1_PAIRS[Q1_ANSWER].chi1():.2f}. A 'modern' activation with the wrong scale still explodes."
-        )
 
 
 class MeasureThePairs(Question):
@@ -61,7 +37,8 @@ class MeasureThePairs(Question):
         "measured = {}\n"
         "for letter, pairing in Q1_PAIRS.items():\n"
         "    norms = preactivation_gradient_norms(pairing.build(), x_train[:512], y_train[:512])\n"
-        "    measured[letter] = per_layer_growth([n for n in norms if n > 0])"
+        "    measured[letter] = per_layer_growth([norm for norm in norms if norm > 0])  # 0 = underflowed: no logarithm\n"
+        '    print(f"{pairing.label:22s} predicted x{pairing.predicted_growth():.2f}, measured x{approx(measured[letter])}")'
     )
 
     def grade(self, measured):
@@ -87,28 +64,6 @@ class MeasureThePairs(Question):
         )
 
 
-class HeScaleForRelu(Question):
-    """A number: the weight scale sigma_w at which a deep ReLU network neither explodes nor vanishes."""
-
-    hints = (
-        "Set chi_1 = sigma_w**2 E[relu'(h)**2] equal to 1.",
-        "relu'(h) is 1 for h > 0 and 0 otherwise, so E[relu'(h)**2] is the probability that h > 0.",
-    )
-    solution_text = "he_scale = math.sqrt(2)  # chi_1 = 2 x 1/2 = 1; Keras: kernel_initializer='he_normal'"
-
-    def grade(self, he_scale):
-        scale = expect_number(he_scale, "he_scale")
-        if scale <= 0:
-            raise Incorrect("a weight scale is a positive number.")
-        if math.isclose(scale, 2.0, rel_tol=0.01):
-            raise Incorrect("2 is He's *variance* factor, Var(W) = 2 / fan_in; sigma_w is a standard deviation.")
-        chi = chi1(scale, "relu")
-        if not math.isclose(chi, 1.0, rel_tol=0.02):
-            trend = "explodes" if chi > 1 else "vanishes"
-            raise Incorrect(f"at sigma_w = {scale:.3g}, ReLU has chi_1 = {chi:.3g}: the gradient {trend}.")
-        return f"sigma_w = {scale:.2f}, i.e. Var(W) = 2 / fan_in: He's 2 cancels the 1/2 of E[relu'(h)**2]."
-
-
 class ExactLeakyReluInitializer(Question):
     """Code: a Keras ``VarianceScaling`` initialiser that makes LeakyReLU(0.2) exactly critical."""
 
@@ -119,7 +74,7 @@ class ExactLeakyReluInitializer(Question):
     )
     solution_text = (
         "initializer = keras.initializers.VarianceScaling(\n"
-        "    scale=2 / (1 + 0.2**2), mode='fan_in', distribution='truncated_normal', seed=0\n"
+        '    scale=2 / (1 + 0.2**2), mode="fan_in", distribution="truncated_normal", seed=0\n'
         ")"
     )
 
@@ -148,7 +103,40 @@ class ExactLeakyReluInitializer(Question):
         )
 
 
-q1 = WhichPairExplodes()
+q1 = MultipleChoice(  # which of Q1_PAIRS makes the gradient explode toward the input?
+    Q1_ANSWER,
+    correct=(
+        f"LeakyReLU does not saturate, so at sigma_w = 2 nothing brakes the weight scale: chi_1 = "
+        f"{Q1_PAIRS[Q1_ANSWER].chi1():.2f}. A 'modern' activation with the wrong scale still explodes."
+    ),
+    wrong={
+        "a": "sigmoid's slope is at most 1/4: even sigma_w = 4 leaves chi_1 below 1. It saturates, and saturation damps.",
+        "c": "Glorot gives sigma_w = 1, and ReLU passes back only half of the squared slope on average: chi_1 < 1.",
+        "d": "Glorot was derived for tanh: chi_1 is 1 (or just below), the gradient stays level.",
+    },
+    hints=(
+        "chi_1 = sigma_w**2 E[phi'(h)**2]: Glorot gives sigma_w = 1 on a square layer; E[relu'(h)**2] = 1/2.",
+        "Work out chi_1 for each: sigmoid's slope is at most 1/4; LeakyReLU(0.2) has E[phi'(h)**2] = (1 + 0.2**2) / 2.",
+    ),
+    solution_text='# b: leaky_relu at sigma_w = 2, chi_1 = 4 x 0.52 = 2.08 > 1\nanswer = "b"',
+)
 q2 = MeasureThePairs()
-q3 = HeScaleForRelu()
+q3 = NumericAnswer(  # the sigma_w at which a deep ReLU network neither explodes nor vanishes
+    math.sqrt(2.0),
+    tolerance=0.01,  # chi_1 = sigma_w**2 / 2 within 2% of 1
+    name="he_scale",
+    correct="sigma_w = 1.41, i.e. Var(W) = 2 / fan_in: He's 2 cancels the 1/2 of E[relu'(h)**2].",
+    traps={
+        2.0: "2 is He's *variance* factor, Var(W) = 2 / fan_in; sigma_w is a standard deviation.",
+        1.0: f"that is Glorot's scale: ReLU has chi_1 = {chi1(1.0, 'relu'):.2g} there, the gradient vanishes.",
+        4.0: f"that is the baseline's scale: ReLU has chi_1 = {chi1(4.0, 'relu'):.2g} there, the gradient explodes.",
+    },
+    floor=(0.0, "a weight scale is a positive number."),
+    otherwise="chi_1 = sigma_w**2 E[relu'(h)**2] is not 1 at that scale: chi1(he_scale, 'relu') tells you by how much.",
+    hints=(
+        "Set chi_1 = sigma_w**2 E[relu'(h)**2] equal to 1.",
+        "relu'(h) is 1 for h > 0 and 0 otherwise, so E[relu'(h)**2] is the probability that h > 0.",
+    ),
+    solution_text="# chi_1 = 2 x 1/2 = 1; in Keras: kernel_initializer='he_normal'\nhe_scale = math.sqrt(2.0)",
+)
 q4 = ExactLeakyReluInitializer()

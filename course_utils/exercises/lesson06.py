@@ -1,7 +1,7 @@
 """Lesson 06's exercises: put BatchNormalization in the right place, measure it, predict it, and fix its moving statistics.
 
-    >>> q4.check(0.2)
-    Correct: 1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller.
+>>> q4.check(0.2)
+Correct: 1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller.
 """
 
 import math
@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, Question, expect_number
+from course_utils.checks import Incorrect, NumericAnswer, Question, expect_built_model, expect_number
 
 Q1_DEPTH, Q1_WIDTH, Q1_SCALE = 30, 64, 4.0  # the baseline's architecture and weight scale
 Q3_BATCH = [1.0, 2.0, 3.0, 4.0]  # one unit, four examples
@@ -23,14 +23,10 @@ _SCALE_RANGE = (3.5, 4.5)  # sigma_w read back from a 64x64 kernel of a model bu
 def _layer_kinds(model):
     """'dense', 'bn', 'activation' or the class name, for every layer of ``model``."""
     kinds = {keras.layers.Dense: "dense", keras.layers.BatchNormalization: "bn", keras.layers.Activation: "activation"}
-    return [next((name for cls, name in kinds.items() if isinstance(layer, cls)), type(layer).__name__) for layer in model.layers]
-
-
-def _expect_built_model(model, name="model"):
-    if not isinstance(model, keras.Model):
-        raise Incorrect(f"{name} should be a keras.Model (e.g. keras.Sequential([...])), got {type(model).__name__}.")
-    if not model.built:
-        raise Incorrect(f"{name} is not built yet: start the Sequential with keras.Input(shape=(64,)).")
+    return [
+        next((name for cls, name in kinds.items() if isinstance(layer, cls)), type(layer).__name__)
+        for layer in model.layers
+    ]
 
 
 class BatchNormInTheRightPlace(Question):
@@ -44,15 +40,18 @@ class BatchNormInTheRightPlace(Question):
     solution_text = (
         "layers = [keras.Input(shape=(64,))]\n"
         "for i in range(30):\n"
-        "    init = keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i))\n"
-        "    layers += [keras.layers.Dense(64, kernel_initializer=init),\n"
-        "               keras.layers.BatchNormalization(), keras.layers.Activation('tanh')]\n"
+        "    init = keras.initializers.RandomNormal(stddev=4.0 / math.sqrt(64), seed=course_seed(i))  # sigma_w = 4\n"
+        "    layers += [\n"
+        "        keras.layers.Dense(64, kernel_initializer=init),\n"
+        "        keras.layers.BatchNormalization(),\n"
+        '        keras.layers.Activation("tanh"),\n'
+        "    ]\n"
         "model = keras.Sequential(layers + [keras.layers.Dense(10)])\n"
         "# or: baselines.mlp_baseline(batch_norm=True)"
     )
 
     def grade(self, model):
-        _expect_built_model(model)
+        expect_built_model(model)
         kinds = _layer_kinds(model)
         if "bn" not in kinds:
             raise Incorrect("the model has no BatchNormalization layer.")
@@ -71,7 +70,9 @@ class BatchNormInTheRightPlace(Question):
                 f"expected {Q1_DEPTH} blocks Dense -> BatchNormalization -> Activation and a Dense output layer; "
                 f"found {len(kinds)} layers with {blocks} BatchNormalization layers."
             )
-        activations = {layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Activation)}
+        activations = {
+            layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Activation)
+        }
         if activations != {"tanh"}:
             raise Incorrect(f"the baseline uses tanh; your activations are {sorted(activations)}.")
         if model.input_shape[-1] != 64 or dense[-1].units != 10 or any(layer.units != Q1_WIDTH for layer in dense[:-1]):
@@ -95,7 +96,7 @@ class CompareProfiles(Question):
     )
     solution_text = (
         "norms = layer_gradient_norms(baselines.mlp_baseline(), x_train, y_train)\n"
-        "spread_baseline = norms[0] / norms[-2]\n"
+        "spread_baseline = norms[0] / norms[-2]  # entry -1 is the output layer\n"
         "norms = layer_gradient_norms(model, x_train, y_train)\n"
         "spread_bn = norms[0] / norms[-2]"
     )
@@ -130,7 +131,7 @@ class PredictScaledBatchNorm(Question):
         "BN subtracts the batch mean and divides by the batch standard deviation, per unit.",
         "Multiplying every input by 100 multiplies the mean and the standard deviation by 100 too.",
     )
-    solution_text = "output = [-1.342, -0.447, 0.447, 1.342]  # the same as for [1, 2, 3, 4]: BN(a z) = BN(z)"
+    solution_text = "# the same as for [1, 2, 3, 4]: BN(a z) = BN(z)\noutput = [-1.342, -0.447, 0.447, 1.342]"
 
     def grade(self, output):
         if isinstance(output, str) or output is None:
@@ -146,30 +147,10 @@ class PredictScaledBatchNorm(Question):
         if abs(np.mean(values)) > 0.05:
             raise Incorrect(f"your output has mean {np.mean(values):.3g}; BN subtracts the batch mean first.")
         if not np.allclose(values, expected, atol=0.01):
-            raise Incorrect("the mean is right but not the spread: divide by the standard deviation over the 4 examples.")
+            raise Incorrect(
+                "the mean is right but not the spread: divide by the standard deviation over the 4 examples."
+            )
         return "the same output as for [1, 2, 3, 4]: BN(a z) = BN(z) for any a > 0 (as long as the variance dwarfs epsilon)."
-
-
-class GradientScaleFactor(Question):
-    """A number: the factor by which ||dL/dW|| changes when a kernel followed by BN is multiplied by ``Q4_SCALE``."""
-
-    hints = (
-        "The loss as a function of W does not change when W becomes 5W. What does that mean for its slope?",
-        "L(5W) = L(W) for all W. Differentiate both sides with respect to W, using the chain rule on the left.",
-    )
-    solution_text = "factor = 1 / 5"
-
-    def grade(self, factor):
-        value = expect_number(factor, "factor")
-        if math.isclose(value, Q4_SCALE, rel_tol=0.02):
-            raise Incorrect("the weights get larger, but does the gradient?")
-        if math.isclose(value, 1.0, rel_tol=0.02):
-            raise Incorrect("the output does not change, but the gradient is taken with respect to the scaled weights.")
-        if math.isclose(value, 1.0 / Q4_SCALE**2, rel_tol=0.02):
-            raise Incorrect("one factor of 1/a too many: apply the chain rule once.")
-        if not math.isclose(value, 1.0 / Q4_SCALE, rel_tol=0.02):
-            raise Incorrect(f"{value:.3g} is not the factor; differentiate L(5W) = L(W).")
-        return "1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller."
 
 
 class RecalibratedMovingStatistics(Question):
@@ -181,7 +162,7 @@ class RecalibratedMovingStatistics(Question):
     )
     solution_text = (
         "bn.momentum = 0.0\n"
-        "bn(Q5_BATCH, training=True)  # moving statistics := this batch's statistics\n"
+        "bn(Q5_BATCH, training=True)  # training mode updates the moving statistics: with momentum 0 they become this batch's\n"
         "bn.momentum = 0.99\n"
         "recalibrated = bn"
     )
@@ -192,11 +173,17 @@ class RecalibratedMovingStatistics(Question):
         if not layer.built:
             raise Incorrect("the layer was never built: call it on Q5_BATCH first.")
         if layer.moving_mean.shape != (Q5_BATCH.shape[1],):
-            raise Incorrect(f"the layer was built for {layer.moving_mean.shape[0]} units; Q5_BATCH has {Q5_BATCH.shape[1]}.")
+            raise Incorrect(
+                f"the layer was built for {layer.moving_mean.shape[0]} units; Q5_BATCH has {Q5_BATCH.shape[1]}."
+            )
         inference = np.asarray(layer(Q5_BATCH, training=False))
-        target = _training_mode_batchnorm(Q5_BATCH, gamma=layer.gamma.numpy(), beta=layer.beta.numpy(), epsilon=layer.epsilon)
+        target = _training_mode_batchnorm(
+            Q5_BATCH, gamma=layer.gamma.numpy(), beta=layer.beta.numpy(), epsilon=layer.epsilon
+        )
         if np.allclose(inference, target, atol=0.05):
-            return "inference mode now normalises this data like training mode does. Do this after a short training run."
+            return (
+                "inference mode now normalises this data like training mode does. Do this after a short training run."
+            )
         mean = float(np.mean(layer.moving_mean.numpy()))
         variance = float(np.mean(layer.moving_variance.numpy()))
         raise Incorrect(
@@ -215,5 +202,21 @@ def _training_mode_batchnorm(z, gamma=1.0, beta=0.0, epsilon=1e-3):
 q1 = BatchNormInTheRightPlace()
 q2 = CompareProfiles()
 q3 = PredictScaledBatchNorm()
-q4 = GradientScaleFactor()
+q4 = NumericAnswer(  # by what factor does ||dL/dW|| change when a kernel followed by BN is multiplied by Q4_SCALE?
+    1.0 / Q4_SCALE,
+    tolerance=0.02,
+    name="factor",
+    correct="1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller.",
+    traps={
+        Q4_SCALE: "the weights get larger, but does the gradient?",
+        1.0: "the output does not change, but the gradient is taken with respect to the scaled weights.",
+        1.0 / Q4_SCALE**2: "one factor of 1/a too many: apply the chain rule once.",
+    },
+    otherwise="that is not the factor; differentiate L(5W) = L(W) with respect to W.",  # not "too large": no bisection
+    hints=(
+        "The loss as a function of W does not change when W becomes 5W. What does that mean for its slope?",
+        "L(5W) = L(W) for all W. Differentiate both sides with respect to W, using the chain rule on the left.",
+    ),
+    solution_text="factor = 1 / 5",
+)
 q5 = RecalibratedMovingStatistics()
