@@ -15,6 +15,7 @@ in the notebook's output metadata (``metadata["image/png"]["alt"]``), which Jupy
 import io
 
 import matplotlib.pyplot as plt
+import nbformat
 from IPython.display import Image, display
 
 
@@ -26,3 +27,18 @@ def show(fig, alt):
     fig.savefig(buffer, format="png", bbox_inches="tight")  # what Jupyter's inline backend does
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png", alt=alt.strip()))
+
+
+def stored_alt_texts(path):
+    """The alt text of every PNG output of the notebook at ``path``, in order (``None`` where none is stored).
+
+    What the course site puts on each figure's ``<img alt>``, and what its test looks for.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    return [
+        output.get("metadata", {}).get("image/png", {}).get("alt")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]

@@ -2,7 +2,7 @@
 
 ``python -m tools.build_site`` builds into a temporary folder, a local HTTP server serves it, and each page
 must load with no console error, no failed request and no request leaving the machine (MathJax and everything
-else come from the site itself); every image loads and carries alt text; every internal link resolves; math
+else come from the site itself); every image loads and carries alt text (the very text its notebook stored); every internal link resolves; math
 renders; the search page finds "clipnorm"; and axe-core (the copy of its npm build that the
 axe-playwright-python package ships, injected from that local file) reports no serious or critical
 accessibility violation.
@@ -16,12 +16,16 @@ import http.server
 import importlib.resources
 import os
 import threading
+from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
+from course_utils.figures import stored_alt_texts
 from tests.browser_support import CHROMIUM_ARGS, REQUIRE_ENV_VAR, browser_unavailable_reason, find_chromium
 from tools.build_site import build
+
+ROOT = Path(__file__).resolve().parent.parent
 
 UNAVAILABLE = browser_unavailable_reason()
 needs_browser = pytest.mark.skipif(
@@ -39,6 +43,7 @@ _PAGE_REPORT_JS = """async () => {
     return {
         brokenImages: images.filter(img => img.naturalWidth === 0).map(img => img.getAttribute('src')),
         imagesWithoutAlt: images.filter(img => !(img.getAttribute('alt') || '').trim()).map(img => img.getAttribute('src')),
+        alts: images.map(img => img.getAttribute('alt') || ''),
         links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
         texMarkers: document.querySelectorAll('.math').length,
         renderedMath: document.querySelectorAll('mjx-container').length,
@@ -114,6 +119,14 @@ def open_page(browser, base, page, query=""):
     return tab, problems
 
 
+def missing_alts(page, alts_on_page):
+    """The alt texts the page's notebook stores (``figures.show``) that the page's images do not carry."""
+    notebook = ROOT / Path(page).with_suffix(".ipynb")
+    if not notebook.is_file():
+        return []
+    return [alt for alt in stored_alt_texts(notebook) if alt and alt not in alts_on_page]
+
+
 def dead_links(folder, page, links):
     dead = []
     for href in links:
@@ -139,6 +152,7 @@ def test_every_page_loads_offline_with_its_figures_links_math_and_no_serious_acc
             report = tab.evaluate(_PAGE_REPORT_JS)
             problems += [f"image did not load: {src}" for src in report["brokenImages"]]
             problems += [f"image without alt text: {src}" for src in report["imagesWithoutAlt"]]
+            problems += [f"stored alt text not on the page: {alt[:80]!r}" for alt in missing_alts(page, report["alts"])]
             problems += [f"dead link: {href}" for href in dead_links(folder, page, report["links"])]
             if report["texMarkers"] and not report["renderedMath"]:
                 problems.append(f"{report['texMarkers']} math element(s), none rendered by MathJax")

@@ -5,20 +5,9 @@
 read a notebook, this copies each description onto the matching image node, in order.
 """
 
-import nbformat
 from docutils import nodes
 
-
-def stored_alt_texts(path):
-    """The alt text of every PNG output of the notebook at ``path``, in order (None where none is stored)."""
-    notebook = nbformat.read(path, as_version=4)
-    return [
-        output.get("metadata", {}).get("image/png", {}).get("alt")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if "image/png" in output.get("data", {})
-    ]
+from course_utils.figures import stored_alt_texts
 
 
 def add_alt_texts(app, doctree):
