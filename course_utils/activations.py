@@ -22,13 +22,11 @@ import math
 import numbers
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
-from course_utils._validate import require_choice, require_positive_int, require_positive_number
+from course_utils._validate import require_choice, require_positive_number
 from course_utils.diagnostics import per_layer_growth, preactivation_gradient_norms
 from course_utils.models import ACTIVATIONS, deep_mlp
-from course_utils.seeding import course_seed
 from course_utils.theory import chi1
 
 # sigma_w that each named Keras initialiser gives a square layer (fan_in = fan_out)
@@ -85,21 +83,9 @@ class Pairing:
         A named initialiser is passed to every ``Dense`` layer as Keras does it,
         ``kernel_initializer="he_normal"``, seeded per layer so the build is repeatable.
         """
-        if not isinstance(self.initializer, str):
-            return deep_mlp(depth, width, self.activation, weight_scale=self.weight_scale, seed=seed)
-        depth = require_positive_int("depth", depth)
-        width = require_positive_int("width", width)
-        seed = course_seed(seed)
-
-        def initializer(layer_seed):
-            return keras.initializers.get({"class_name": self.initializer, "config": {"seed": layer_seed}})
-
-        layers = [keras.Input(shape=(64,), name="pixels")]
-        for i in range(depth):
-            layers.append(keras.layers.Dense(width, kernel_initializer=initializer(seed + i), name=f"dense_{i}"))
-            layers.append(keras.layers.Activation(self.activation, name=f"{self.activation}_{i}"))
-        layers.append(keras.layers.Dense(10, kernel_initializer=initializer(seed + depth), name="output"))
-        return keras.Sequential(layers, name=f"mlp_{self.activation}_{self.initializer}")
+        if isinstance(self.initializer, str):
+            return deep_mlp(depth, width, self.activation, kernel_initializer=self.initializer, seed=seed)
+        return deep_mlp(depth, width, self.activation, weight_scale=self.weight_scale, seed=seed)
 
 
 @dataclass

@@ -21,9 +21,15 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from course_utils._quiet_tf import tf
 from course_utils._validate import require_positive_number, require_same_length
-from course_utils.gradients import GradientLog, batch_signature, default_loss, require_built_model, train_with_step
+from course_utils.gradients import (
+    GradientLog,
+    batch_signature,
+    default_loss,
+    require_built_model,
+    train_with_step,
+    training_step,
+)
 from course_utils.seeding import require_seed
 from course_utils.theory import activation_function, gaussian_mean
 
@@ -50,8 +56,9 @@ class Retrainer:
     same ``seed``, same log) and then puts the starting weights back. With ``seed=s`` the
     run starts from the weights the model's builder draws for relative seed ``s`` (see
     ``seeded_weights``): ``Retrainer(deep_mlp(...)).run(..., seed=s)`` trains exactly what
-    ``train_with_gradient_log(deep_mlp(..., seed=s), ..., seed=s)`` trains. Weight penalties
-    (``model.losses``) are not added: it is meant for unregularised models.
+    ``train_with_gradient_log(deep_mlp(..., seed=s), ..., seed=s)`` trains, with the same
+    ``gradients.training_step`` (weight penalties in ``model.losses`` included); the
+    learning rate is a variable of the optimizer, so changing it does not retrace.
 
         >>> retrainer = Retrainer(model)                                                   # doctest: +SKIP
         >>> run = retrainer.run(x, y, learning_rate=0.1, epochs=5, batch_size=64)          # doctest: +SKIP
@@ -65,24 +72,7 @@ class Retrainer:
         self.loss_fn = loss_fn or default_loss()
         self.initial_weights = model.get_weights()
         self.optimizer = keras.optimizers.SGD(learning_rate=0.0)
-        self._step = None
-
-    def _traced_step(self, x, y):
-        """The training step as one graph, for batches of any size of ``x`` and ``y``'s shape and dtype."""
-        if self._step is None:
-            model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-            variables = model.trainable_variables
-
-            @tf.function(input_signature=batch_signature(x, y))
-            def step(x_batch, y_batch):
-                with tf.GradientTape() as tape:
-                    loss = loss_fn(y_batch, model(x_batch, training=True))
-                grads = tape.gradient(loss, variables)
-                optimizer.apply(grads, variables)
-                return loss, tf.linalg.global_norm(grads)
-
-            self._step = step
-        return self._step
+        self._step = None  # traced on the first run, for batches of any size
 
     def run(self, x, y, learning_rate, epochs, batch_size, seed=0, drop_remainder=True):
         """Train from seed ``seed``'s starting weights with ``SGD(learning_rate)``; return a ``SweepRun``.
@@ -95,9 +85,9 @@ class Retrainer:
         x, y = np.asarray(x), np.asarray(y)
         self.model.set_weights(seeded_weights(self.model, seed, self.initial_weights))
         self.optimizer.learning_rate = require_positive_number("learning_rate", learning_rate)  # a variable: no retrace
-        log = train_with_step(
-            self._traced_step(x, y), x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder
-        )
+        if self._step is None:
+            self._step = training_step(self.model, self.optimizer, self.loss_fn, batch_signature(x, y))
+        log = train_with_step(self._step, x, y, epochs, batch_size, seed=seed, drop_remainder=drop_remainder)
         run = SweepRun(log, self.model.get_weights())
         self.model.set_weights(self.initial_weights)
         return run

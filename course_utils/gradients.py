@@ -144,13 +144,14 @@ def batch_signature(x, y):
     return [tf.TensorSpec((None,) + np.shape(a)[1:], tf.as_dtype(np.asarray(a).dtype)) for a in (x, y)]
 
 
-def training_step(model, optimizer, loss_fn=None):
+def training_step(model, optimizer, loss_fn=None, input_signature=None):
     """One traced training step, ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)``.
 
     The loss is ``loss_fn`` (default: ``default_loss()``) plus any regularisation
     penalties in ``model.losses``; the norm is the gradient's global norm *before*
     ``optimizer.apply`` clips it (Keras applies ``clipnorm``, ``clipvalue`` or
-    ``global_clipnorm`` inside ``apply``).
+    ``global_clipnorm`` inside ``apply``). With ``input_signature=batch_signature(x, y)``
+    one trace serves batches of every size.
 
         >>> step = training_step(model, keras.optimizers.SGD(0.1))   # doctest: +SKIP
         >>> loss, norm = step(x[:64], y[:64])                         # doctest: +SKIP
@@ -161,7 +162,7 @@ def training_step(model, optimizer, loss_fn=None):
     loss_fn = loss_fn or default_loss()
     variables = model.trainable_variables
 
-    @tf.function
+    @tf.function(input_signature=input_signature)
     def step(x_batch, y_batch):
         with tf.GradientTape() as tape:
             loss = loss_fn(y_batch, model(x_batch, training=True))

@@ -102,12 +102,8 @@ def test_rnn_l2_penalises_both_weight_matrices():
 
 
 def test_optimizer_settings_ignore_the_automatic_name():
-    assert optimizer_settings(keras.optimizers.SGD(0.1)) == optimizer_settings(
-        keras.optimizers.SGD(0.1)
-    )
-    assert optimizer_settings(keras.optimizers.SGD(0.1)) != optimizer_settings(
-        keras.optimizers.SGD(0.1, clipnorm=1.0)
-    )
+    assert optimizer_settings(keras.optimizers.SGD(0.1)) == optimizer_settings(keras.optimizers.SGD(0.1))
+    assert optimizer_settings(keras.optimizers.SGD(0.1)) != optimizer_settings(keras.optimizers.SGD(0.1, clipnorm=1.0))
 
 
 # --------------------------------------------------------------------------- runs
