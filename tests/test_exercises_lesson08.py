@@ -116,14 +116,6 @@ def test_q5_irnn_and_clipping():
     assert q5.feedback(____).status == "blank"
 
 
-@pytest.mark.parametrize("question", [q1, q2, q3, q4, q5, q6], ids=["q1", "q2", "q3", "q4", "q5", "q6"])
-def test_every_question_has_hints_and_a_solution(question, capsys):
-    question.hint()
-    question.solution()
-    printed = capsys.readouterr().out
-    assert "Hint 1/" in printed and "Solution:" in printed
-
-
 def test_q6_deep_pre_norm_trains():
     assert_feedback(q6.feedback(0.82), "correct", "at depth 100")
     assert_feedback(q6.feedback(0.11), "incorrect", "close to chance")
