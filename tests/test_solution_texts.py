@@ -1,8 +1,8 @@
 """One source for each solution: ``qK.solution()`` shows the code of the solution notebook's marked block.
 
-For every code cell of ``solutions/NN_*.ipynb`` that checks one question (``qK.check(...)``), the code lines
-between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (comments and blank lines aside) must be the code lines
-of ``course_utils.exercises.lessonNN.qK.solution_text``: a changed solution cannot leave its text behind.
+For every code cell of ``solutions/NN_*.ipynb`` that checks one question (``qK.check(...)``), the code between
+``# BEGIN SOLUTION`` and ``# END SOLUTION`` must be the code of ``course_utils.exercises.lessonNN.qK.solution_text``
+(comments, blank lines, spaces, line breaks and trailing commas aside): a changed solution cannot leave its text behind.
 """
 
 import importlib
@@ -18,12 +18,10 @@ BLOCK = re.compile(r"^[ \t]*# BEGIN SOLUTION\n(.*?)^[ \t]*# END SOLUTION", re.M 
 CHECKED = re.compile(r"\b(q\d+)\.check\(")
 
 
-def code_lines(text):
-    return [
-        line.rstrip()
-        for line in textwrap.dedent(text).splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
+def code(text):
+    """The code of ``text`` without comments, blank lines and layout (the formatter may wrap the notebook's copy)."""
+    lines = [line.split("  # ")[0] for line in textwrap.dedent(text).splitlines() if not line.strip().startswith("#")]
+    return re.sub(r",(?=[)\]}])", "", re.sub(r"\s+", "", "".join(lines)))
 
 
 def solution_blocks():
@@ -39,4 +37,4 @@ def solution_blocks():
 
 @pytest.mark.parametrize("question, block", list(solution_blocks()))
 def test_solution_text_is_the_solution_notebooks_block(question, block):
-    assert code_lines(question.solution_text) == code_lines(block)
+    assert code(question.solution_text) == code(block)

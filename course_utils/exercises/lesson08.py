@@ -239,8 +239,9 @@ q5 = MultipleChoice(  # after training the IRNN at T = 40 with and without clipp
         "    irnn_mse[clipnorm] = evaluate_mse(trainer.model, log, x_test, y_test)\n"
         '    print(f"clipnorm {clipnorm}: test MSE {approx(irnn_mse[clipnorm])}, largest raw gradient norm "\n'
         '          f"{approx(log.max_grad_norm)}")\n'
-        "assert irnn_mse[1.0] < baselines.TRIVIAL_ADDING_MSE / 2 < baselines.TRIVIAL_ADDING_MSE * 0.7 < irnn_mse[None], \\\n"
+        "assert irnn_mse[1.0] < baselines.TRIVIAL_ADDING_MSE / 2 < baselines.TRIVIAL_ADDING_MSE * 0.7 < irnn_mse[None], (\n"
         '    "only the clipped IRNN should learn"\n'
+        ")\n"
         'answer = "b"'
     ),
 )
