@@ -77,14 +77,16 @@ def test_rnn_baseline_rise_recorded_and_training_stopped(sequences, capsys):
     x, y = sequences
     model = baselines.rnn_baseline()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
-    monitor = GradientMonitor(x[:128], y[:128], every=2, stop_above=1e5)
-    history = model.fit(x, y, batch_size=64, epochs=4, verbose=0, callbacks=[monitor])
+    monitor = GradientMonitor(x[:128], y[:128], every=2, stop_above=1e4)
+    # No shuffling: model.fit would draw its batch order from the global random state, which depends on the tests
+    # that ran before in the same worker. In order, this run trips 1e4 within 20 steps (seeds 0-3, oneDNN on and off).
+    history = model.fit(x, y, batch_size=64, epochs=4, verbose=0, shuffle=False, callbacks=[monitor])
 
     norms = [record["global_norm"] for record in monitor.history]
-    assert monitor.stop_reason is not None and "passed stop_above=100000" in monitor.stop_reason
+    assert monitor.stop_reason is not None and "passed stop_above=10000" in monitor.stop_reason
     assert model.stop_training and len(history.history["loss"]) < 4  # stopped before the 4 epochs (128 steps) ended
-    assert norms[-1] > 1e5 and norms[-1] > 100 * norms[0]  # the rise, recorded
-    assert all(n <= 1e5 for n in norms[:-1])  # it stopped at the first record above the threshold
+    assert norms[-1] > 1e4 and norms[-1] > 100 * norms[0]  # the rise, recorded
+    assert all(n <= 1e4 for n in norms[:-1])  # it stopped at the first record above the threshold
     assert [r["step"] for r in monitor.history] == list(range(0, 2 * len(norms), 2))
     assert list(monitor.history[0]["layer_norms"]) == ["rnn", "readout"]
     assert "GradientMonitor stopped training at step" in capsys.readouterr().out
