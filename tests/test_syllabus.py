@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -46,3 +47,66 @@ def test_lesson_00s_map_follows_the_readme():
     course_map = next(cell.source for cell in welcome.cells if "The map of the course" in cell.source)
     rows = dict(re.findall(r"^\| (\d\d) \| ([^|]+?) \|", course_map, re.M))
     assert rows == titles
+
+
+def header_minutes(path):
+    """The 'about N minutes' a notebook's header promises."""
+    first_markdown = next(
+        cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+    )
+    return int(re.search(r"\*\*Time:\*\* about (\d+) minutes", first_markdown).group(1))
+
+
+def notebooks_named(cell):
+    """'lesson 03' -> ['notebooks/03...'], 'exercises 01-09' -> nine exercise notebooks, 'break' -> []."""
+    match = re.fullmatch(r"(lessons?|exercises) ([\d, -]+)", cell)
+    if not match:
+        return []
+    folder = "exercises" if match.group(1) == "exercises" else "notebooks"
+    numbers = []
+    for part in match.group(2).split(","):
+        first, _, last = part.strip().partition("-")
+        numbers += [f"{n:02d}" for n in range(int(first), int(last or first) + 1)]
+    return [path for n in numbers for path in sorted((ROOT / folder).glob(f"{n}_*.ipynb"))]
+
+
+def plan_rows(heading):
+    """(start, notebook, header, minutes in the room, homework) for each row of a workshop plan."""
+    text = (ROOT / "docs" / "instructor_guide.md").read_text()
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("| ")
+    ]
+    return [(row[0], row[1], row[2], row[3], row[5]) for row in rows[1:] if len(row) == 6]
+
+
+@pytest.mark.parametrize("heading, length", [("A 3-hour workshop", "3:00"), ("A 90-minute version", "1:30")])
+def test_a_workshop_plan_adds_up_and_says_what_is_homework(heading, length):
+    def minutes(clock):
+        hours, mins = clock.split(":")
+        return 60 * int(hours) + int(mins)
+
+    rows = plan_rows(heading)
+    clock, covered = 0, set()
+    for start, notebook, header, in_room, homework in rows:
+        paths = notebooks_named(notebook)
+        covered.update(path.relative_to(ROOT).as_posix() for path in paths)
+        if len(paths) == 1:
+            assert int(header) == header_minutes(paths[0]), (
+                f"{notebook}: its header says {header_minutes(paths[0])} min"
+            )
+            if int(in_room) < int(header):
+                assert homework and homework != "-", f"{notebook} gets {in_room} of {header} min: say what is homework"
+        if start == "after":
+            assert int(in_room) == 0 and homework, f"{notebook}: homework rows take no time in the room"
+            continue
+        assert minutes(start) == clock, f"{notebook} starts at {start}; the rows above end at {clock} min"
+        if notebook == "end":
+            assert start == length
+        else:
+            clock += int(in_room)
+    assert clock == minutes(length)
+    every_notebook = {
+        p.relative_to(ROOT).as_posix() for folder in ("notebooks", "exercises") for p in (ROOT / folder).glob("*.ipynb")
+    }
+    assert covered == every_notebook, f"not in the plan: {sorted(every_notebook - covered)}"
