@@ -27,6 +27,7 @@ everywhere else (the text that nbval compares).
 import html
 import math
 import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +115,15 @@ class Question:
             return Feedback("incorrect", f"your answer could not be checked ({type(error).__name__}: {error}).")
 
     def check(self, *answers):
-        """Show the feedback on ``answers``: coloured in a notebook, one plain line elsewhere."""
-        display(self.feedback(*answers))
+        """Show the feedback on ``answers``: coloured in a notebook, one plain line elsewhere.
+
+        A maintainer who sets ``COURSE_CHECKS_MUST_PASS=1`` turns an ``Incorrect`` into an error, so that running
+        the solutions under another ``COURSE_SEED`` (where outputs are not compared) still proves every answer passes.
+        """
+        feedback = self.feedback(*answers)
+        display(feedback)
+        if feedback.status == "incorrect" and os.environ.get("COURSE_CHECKS_MUST_PASS") == "1":
+            raise AssertionError(f"COURSE_CHECKS_MUST_PASS is set and a check failed: {feedback}")
 
     def hint(self):
         """Show the next hint; each call reveals a little more."""

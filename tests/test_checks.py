@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from course_utils._quiet_tf import tf
-from course_utils.checks import Feedback, Incorrect, Question, ____, expect_choice, expect_number
+from course_utils.checks import Feedback, Incorrect, NumericAnswer, Question, ____, expect_choice, expect_number
 from course_utils.exercises import lesson00
 
 
@@ -127,3 +127,15 @@ def test_expect_built_model_says_what_is_missing():
         expect_built_model("model")
     with pytest.raises(Incorrect, match="never built"):
         expect_built_model(keras.Sequential([keras.layers.Dense(1)]))
+
+
+def test_a_maintainer_can_make_a_failed_check_an_error(monkeypatch, capsys):
+    question = NumericAnswer(expected=2.0, tolerance=0.01, correct="two.", name="x")
+    monkeypatch.setenv("COURSE_CHECKS_MUST_PASS", "1")
+    question.check(2.0)
+    question.check(____)
+    with pytest.raises(AssertionError, match="a check failed: Incorrect"):
+        question.check(3.0)
+    monkeypatch.delenv("COURSE_CHECKS_MUST_PASS")
+    question.check(3.0)
+    assert capsys.readouterr().out.count("Incorrect") == 2
