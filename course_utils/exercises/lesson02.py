@@ -1,4 +1,5 @@
-"""Lesson 02's exercises: Pascanu's condition, the per-step growth through time, and how short a sequence can explode.
+"""Lesson 02's exercises: Pascanu's condition, the per-step growth through time, how short a sequence can explode,
+and three steps of backpropagation through time taken with ``tape.batch_jacobian``.
 
 >>> q1.check(" B ")
 Correct: s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).
@@ -11,17 +12,21 @@ import math
 import numbers
 
 import keras
+import numpy as np
 
 from course_utils import baselines
 from course_utils.approx import approx
 from course_utils.checks import Incorrect, MultipleChoice, NumericAnswer, Question, expect_number
+from course_utils.data import adding_problem
 from course_utils.gradients import train_with_gradient_log
+from course_utils.recurrent import hidden_states, recurrent_layer
 from course_utils.seeding import current_course_seed
 from course_utils.theory import chi1
 
 Q2_RADIUS, Q2_STEPS = 1.5, 20  # q2: Pascanu's bound on ||dh_T/dh_k|| for this s_max and T - k
 Q3_RADIUS = 2.0  # q3: the recurrent scale whose per-step growth is measured
 SHORTEST_ALLOWED = 2  # q4: the adding problem needs at least 2 time steps
+Q5_SEQUENCES, Q5_STEPS = 32, 3  # q5: dh_T/dh_{T-3} of rnn_baseline() on adding_problem(32, T)
 
 
 def explodes_in_one_epoch(timesteps):
@@ -116,6 +121,102 @@ class ShortestExplodingSequence(Question):
         )
 
 
+@functools.cache  # one deterministic model and batch per COURSE_SEED
+def _backward_products(course_seed_in_force):
+    """dh_T/dh_{T-d} for d = 0 .. T-1 of ``rnn_baseline()`` on ``adding_problem(32, T)`` (float64), and U."""
+    model = baselines.rnn_baseline()
+    x, _ = adding_problem(Q5_SEQUENCES, baselines.RNN["timesteps"])
+    states = hidden_states(model, x).astype(np.float64)
+    kernel = recurrent_layer(model).cell.recurrent_kernel.numpy().astype(np.float64)
+    products = [np.broadcast_to(np.eye(kernel.shape[0]), (len(x), *kernel.shape))]
+    for t in range(states.shape[1] - 1, 0, -1):  # one more step back: @ diag(1 - h_t**2) U^T
+        products.append(products[-1] @ ((1.0 - states[:, t] ** 2)[:, :, None] * kernel.T))
+    return products, kernel
+
+
+def _same(measured, expected):
+    return measured.shape == expected.shape and np.allclose(measured, expected, rtol=1e-3, atol=1e-4)
+
+
+class BatchJacobianThroughTime(Question):
+    hints = (
+        "Build `model = rnn_baseline()` and `x, _ = adding_problem(32, 20)`; `cell = model.layers[0].cell` takes one "
+        "time step: `h, _ = cell(x[:, t], [h])`, starting from `h = tf.zeros((32, cell.units))`. Run steps 0 .. 16 "
+        "outside the tape: that gives h_17.",
+        "Keep h_17 as `h_start`; inside `with tf.GradientTape() as tape:` call `tape.watch(h_start)` (a tensor, not a "
+        "variable) and run steps 17, 18, 19 from it. Then `jacobian = tape.batch_jacobian(h, h_start)`: target first, "
+        "source second.",
+    )
+    solution_text = (
+        "model = rnn_baseline()\n"
+        "x, _ = adding_problem(32, 20)\n"
+        "cell = model.layers[0].cell\n"
+        "h = tf.zeros((32, cell.units))\n"
+        "for t in range(17):\n"
+        "    h, _ = cell(x[:, t], [h])\n"
+        "h_start = h\n"
+        "with tf.GradientTape() as tape:\n"
+        "    tape.watch(h_start)\n"
+        "    h = h_start\n"
+        "    for t in range(17, 20):\n"
+        "        h, _ = cell(x[:, t], [h])\n"
+        "jacobian = tape.batch_jacobian(h, h_start)"
+    )
+
+    def grade(self, jacobian):
+        timesteps, units = baselines.RNN["timesteps"], baselines.RNN["units"]
+        shape = (Q5_SEQUENCES, units, units)
+        if not (hasattr(jacobian, "shape") and hasattr(jacobian, "dtype")):
+            raise Incorrect(
+                f"jacobian should be the array or tensor that tape.batch_jacobian returns, of shape {shape}; "
+                f"got {type(jacobian).__name__}."
+            )
+        measured = np.asarray(jacobian, dtype=np.float64)
+        if measured.shape == (Q5_SEQUENCES, units, 2):
+            raise Incorrect(
+                f"shape {measured.shape}: that is the derivative with respect to the inputs x_t (2 features). Take it "
+                "with respect to the hidden state h_17 that the last three steps start from."
+            )
+        if measured.shape != shape:
+            raise Incorrect(
+                f"jacobian should have shape {shape}: one {units} x {units} matrix per sequence (batch_jacobian, not "
+                f"jacobian), got shape {measured.shape}."
+            )
+        if not np.all(np.isfinite(measured)):
+            raise Incorrect("jacobian holds NaN or infinite values: three steps of the baseline stay finite.")
+        products, kernel = _backward_products(current_course_seed())
+        expected = products[Q5_STEPS]
+        if _same(measured, expected):
+            norms = np.linalg.svd(measured, compute_uv=False)[:, 0]
+            return (
+                f"dh_{timesteps}/dh_{timesteps - Q5_STEPS} has a mean spectral norm of {approx(norms.mean())} (the "
+                f"same as hidden_state_jacobian_norms(model, x)[{Q5_STEPS}]), under Pascanu's bound "
+                f"{baselines.RNN['recurrent_scale']}**{Q5_STEPS} = {baselines.RNN['recurrent_scale'] ** Q5_STEPS:g}: "
+                "the tape multiplied the three Jacobians diag(1 - h_t**2) U^T for you."
+            )
+        if _same(np.swapaxes(measured, 1, 2), expected):
+            raise Incorrect(
+                "each matrix is transposed: batch_jacobian(target, source)[n, i, j] is d target_i / d source_j, so "
+                "the target (h_20) comes first and the source (h_17) second."
+            )
+        for distance, product in enumerate(products):
+            if distance != Q5_STEPS and _same(measured, product):
+                raise Incorrect(
+                    f"that is dh_{timesteps}/dh_{timesteps - distance}, {distance} step{'s' * (distance != 1)} back: start the tape at "
+                    f"h_{timesteps - Q5_STEPS} and run the last {Q5_STEPS} steps inside it."
+                )
+        if _same(measured, np.broadcast_to(np.linalg.matrix_power(kernel.T, Q5_STEPS), measured.shape)):
+            raise Incorrect(
+                f"that is (U^T)**{Q5_STEPS}, the same for every sequence: the tanh' factors diag(1 - h_t**2) are "
+                "missing. Let the tape differentiate the cell itself."
+            )
+        raise Incorrect(
+            f"that is not dh_{timesteps}/dh_{timesteps - Q5_STEPS} of rnn_baseline() on adding_problem("
+            f"{Q5_SEQUENCES}, {timesteps}) under this COURSE_SEED: build both afresh, run steps 0 .. "
+            f"{timesteps - Q5_STEPS - 1} outside the tape and steps {timesteps - Q5_STEPS} .. {timesteps - 1} inside it."
+        )
+
+
 q1 = MultipleChoice(  # can s_max = 0.9 explode? (the options are in the exercise notebook)
     "b",
     correct="s_max < 1 is sufficient for vanishing: the long-range terms shrink at least as fast as 0.9**(T - k).",
@@ -152,3 +253,4 @@ q2 = NumericAnswer(  # the largest possible ||dh_T/dh_k|| for s_max = Q2_RADIUS 
 )
 q3 = MeasureGrowthThroughTime()
 q4 = ShortestExplodingSequence()
+q5 = BatchJacobianThroughTime()
