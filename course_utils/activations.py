@@ -22,10 +22,13 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
-from course_utils._validate import require_choice, require_positive_number
+from course_utils._quiet_tf import tf
+from course_utils._validate import require_choice, require_positive_number, require_same_length
 from course_utils.diagnostics import per_layer_growth, preactivation_gradient_norms
+from course_utils.gradients import default_loss, require_built_model
 from course_utils.models import ACTIVATIONS, deep_mlp
 from course_utils.theory import chi1
 
@@ -117,6 +120,38 @@ def gradient_profiles(pairings, x, y, depth=30, width=64, seed=0):
     return [
         Profile(pairing, preactivation_gradient_norms(pairing.build(depth, width, seed), x, y)) for pairing in pairings
     ]
+
+
+def dense_output_gradient_norms(model, x, y, loss_fn=None):
+    """||dL/dh_l|| at the output h_l of every hidden ``Dense`` layer, input side first, whatever follows it.
+
+    ``diagnostics.preactivation_gradient_norms`` finds h_l as the input of ``Activation``
+    layers; this follows the ``Dense`` layers instead (all but the last, the output layer), so
+    it also measures a ``keras.Sequential`` written with ``keras.layers.LeakyReLU`` layers.
+    For a network whose ``Dense`` layers have no activation of their own, the two agree:
+
+        >>> from course_utils.models import deep_mlp
+        >>> x, y = np.random.default_rng(0).random((16, 64), dtype="float32"), np.arange(16) % 10
+        >>> model = deep_mlp(depth=3, width=8, activation="leaky_relu", kernel_initializer="he_normal")
+        >>> np.allclose(dense_output_gradient_norms(model, x, y), preactivation_gradient_norms(model, x, y))
+        True
+    """
+    require_built_model(model)
+    require_same_length(x, y)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if len(dense) < 2:
+        raise ValueError(f"model {model.name!r} needs hidden Dense layers and an output Dense layer")
+    hidden = {id(layer) for layer in dense[:-1]}
+    loss_fn = loss_fn or default_loss()
+    outputs = []
+    with tf.GradientTape() as tape:
+        h = tf.convert_to_tensor(x)
+        for layer in model.layers:
+            h = layer(h, training=True)
+            if id(layer) in hidden:
+                outputs.append(h)  # computed under the tape: we can differentiate with respect to it
+        loss = loss_fn(y, h)
+    return [float(tf.norm(g)) for g in tape.gradient(loss, outputs)]
 
 
 def regime(growth, tolerance=0.05):

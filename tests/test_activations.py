@@ -4,8 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils.activations import Pairing, Profile, gradient_profiles, regime
+from course_utils.activations import Pairing, Profile, dense_output_gradient_norms, gradient_profiles, regime
 from course_utils.data import load_digits
+from course_utils.diagnostics import preactivation_gradient_norms
+from course_utils.seeding import course_seed
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +96,26 @@ def test_regime():
     assert [regime(g) for g in (2.0, 1.04, 0.96, 0.5)] == ["explodes", "stable", "stable", "vanishes"]
     with pytest.raises(ValueError, match="finite number > 0"):
         regime(float("nan"))
+
+
+def test_dense_output_gradient_norms_measure_a_keras_model_with_leaky_relu_layers(digits):
+    """Lesson 05's Keras model (LeakyReLU layers, seeded He) has the profile of Pairing("leaky_relu", "he_normal")."""
+    x, y = digits
+    model = keras.Sequential([keras.Input(shape=(64,))])
+    for i in range(8):
+        model.add(keras.layers.Dense(64, kernel_initializer=keras.initializers.HeNormal(seed=course_seed(i))))
+        model.add(keras.layers.LeakyReLU(negative_slope=0.2))
+    model.add(keras.layers.Dense(10, kernel_initializer=keras.initializers.HeNormal(seed=course_seed(8))))
+    same = Pairing("leaky_relu", "he_normal").build(depth=8)
+    norms = dense_output_gradient_norms(model, x, y)
+    assert len(norms) == 8
+    np.testing.assert_allclose(norms, preactivation_gradient_norms(same, x, y), rtol=1e-4)
+
+
+def test_dense_output_gradient_norms_rejects_models_without_hidden_dense_layers(digits):
+    x, y = digits
+    only_output = keras.Sequential([keras.Input(shape=(64,)), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="needs hidden Dense layers"):
+        dense_output_gradient_norms(only_output, x, y)
+    with pytest.raises(ValueError, match="not built"):
+        dense_output_gradient_norms(keras.Sequential([keras.layers.Dense(10)]), x, y)
