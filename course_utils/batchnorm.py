@@ -171,3 +171,24 @@ def batchnorm_chi1(activation):
     mean = gaussian_mean(phi, 1.0)
     variance = gaussian_mean(lambda z: (phi(z) - mean) ** 2, 1.0)
     return gaussian_mean(lambda z: dphi(z) ** 2, 1.0) / variance
+
+
+def hidden_kernel_norms(model, weights=None):
+    """L2 norm of every hidden ``Dense`` kernel of ``model`` (all but the last ``Dense``), input side first.
+
+    The norms are read from ``weights`` (a ``model.get_weights()`` list, e.g. a
+    ``SweepRun``'s end weights; default: the model's current weights). Lesson 06 uses it
+    to compare weight scales and to see how much SGD lengthened the kernels of a BN network.
+
+        >>> from course_utils.models import deep_mlp
+        >>> model = deep_mlp(depth=2, width=64, weight_scale=4.0, batch_norm=True)
+        >>> [round(norm / 32, 1) for norm in hidden_kernel_norms(model)]  # sigma_w * sqrt(64 * 64) / sqrt(64) = 32
+        [1.0, 1.0]
+    """
+    require_built_model(model)
+    weights = model.get_weights() if weights is None else weights
+    if len(weights) != len(model.weights):
+        raise ValueError(f"weights should list the model's {len(model.weights)} weights, got {len(weights)}")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+    position = {id(variable): i for i, variable in enumerate(model.weights)}
+    return [float(np.linalg.norm(weights[position[id(layer.kernel)]])) for layer in dense]

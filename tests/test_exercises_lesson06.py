@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from course_utils import baselines
 from course_utils.checks import ____
@@ -93,26 +94,80 @@ def test_q3_predict_scaled_batchnorm():
     assert q3.feedback(____).status == "blank"
 
 
-def test_q4_gradient_scale_factor():
-    assert q4.feedback(0.2).status == "correct"
-    assert_feedback(q4.feedback(5), "incorrect", "does the gradient")
-    assert_feedback(q4.feedback(1.0), "incorrect", "scaled weights")
-    assert_feedback(q4.feedback(1 / 25), "incorrect", "one factor of 1/a too many")
-    assert_feedback(q4.feedback(0.5), "incorrect", "not the factor")
-    assert_feedback(q4.feedback(None), "incorrect", "should be a number")
-    assert q4.feedback(____).status == "blank"
+def q4_model():
+    return deep_mlp(depth=3, width=64, weight_scale=4.0, batch_norm=True)
 
 
-def test_q4_is_a_number_with_traps():
-    """Declared as a NumericAnswer: any way of writing 1/5 passes; a trap keeps its message within the tolerance."""
-    for answer in (1 / 5, np.float32(0.2), np.array([0.2]), 0.201):
-        assert_feedback(q4.feedback(answer), "correct", "5x smaller")
-    assert_feedback(q4.feedback("0.2"), "incorrect", "factor should be a number")
-    assert_feedback(q4.feedback(5.05), "incorrect", "does the gradient")
-    assert_feedback(q4.feedback(0.0401), "incorrect", "one factor of 1/a too many")
-    assert_feedback(q4.feedback(25), "incorrect", "not the factor")  # never "too large": no bisection to the answer
-    assert "too" not in q4.feedback(0.3).message
-    assert_feedback(q4.feedback(float("inf")), "incorrect", "finite")
+def kernel_gradient_norms(model, x, y, scales=(1.0, 5.0), training=True, restore=True, layer=0):
+    """The solution's measurement: ||dL/dW|| of model.layers[layer].kernel with the kernel at each of ``scales`` * W."""
+    kernel, loss_fn = model.layers[layer].kernel, keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    start = kernel.numpy()
+    norms = []
+    for scale in scales:
+        kernel.assign(scale * start)
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=training))
+        norms.append(float(tf.norm(tape.gradient(loss, kernel))))
+    if restore:
+        kernel.assign(start)
+    return norms
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (x, y), _ = load_digits()
+    return x, y
+
+
+def test_q4_accepts_a_measurement(digits):
+    model = q4_model()
+    at_w, at_5w = kernel_gradient_norms(model, *digits)
+    feedback = q4.feedback(model, at_w, at_5w)
+    assert_feedback(feedback, "correct", "eta / ||W||^2", "≈0.20", "≈0.040")
+    assert q4.feedback(model, np.float32(at_w), tf.constant(at_5w)).status == "correct"  # NumPy / tensor numbers
+    assert np.array_equal(model.layers[0].kernel.numpy(), q4_model().layers[0].kernel.numpy())  # the check put W back
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_q4_accepts_the_solution_under_other_course_seeds(seed, course_seed_reset):
+    course_seed_reset(seed)
+    (x, y), _ = load_digits()
+    model = q4_model()
+    assert q4.feedback(model, *kernel_gradient_norms(model, x, y)).status == "correct"
+
+
+def test_q4_rejects_typed_in_and_wrong_measurements(digits):
+    model = q4_model()
+    at_w, at_5w = kernel_gradient_norms(model, *digits)
+    # typed in: the prediction's ratio without a measurement
+    assert_feedback(q4.feedback(model, 1.0, 0.2), "incorrect", "not the gradient norms the check measures")
+    # the gradient scaled by hand instead of the kernel (5x larger), or the kernel never scaled
+    assert_feedback(q4.feedback(model, at_w, 5 * at_w), "incorrect", "not measured with the kernel at 5 W")
+    assert_feedback(q4.feedback(model, at_w, at_w), "incorrect", "not measured with the kernel at 5 W")
+    # inference mode: BN uses its moving statistics and is not scale-invariant
+    inference = kernel_gradient_norms(model, *digits, training=False)
+    assert_feedback(q4.feedback(model, *inference), "incorrect", "training=True")
+    # another layer's kernel (the second hidden Dense layer, model.layers[3])
+    second = kernel_gradient_norms(model, *digits, layer=3)
+    assert_feedback(q4.feedback(model, *second), "incorrect", "not the gradient norms")
+    # the kernel left at 5 W
+    left = q4_model()
+    measured = kernel_gradient_norms(left, *digits, restore=False)
+    assert_feedback(q4.feedback(left, *measured), "incorrect", "left at 5 W")
+
+
+def test_q4_malformed_and_blank(digits):
+    model = q4_model()
+    at_w, at_5w = kernel_gradient_norms(model, *digits)
+    assert_feedback(q4.feedback(model, "0.8", at_5w), "incorrect", "grad_at_w should be a number")
+    assert_feedback(q4.feedback(model, at_w, np.array([at_5w, at_5w])), "incorrect", "shape (2,)")
+    assert_feedback(q4.feedback(model, -at_w, at_5w), "incorrect", "positive")
+    assert_feedback(q4.feedback(model, at_w, float("nan")), "incorrect", "finite")
+    assert_feedback(q4.feedback("model", at_w, at_5w), "incorrect", "should be a Keras model")
+    no_bn = deep_mlp(depth=3, width=64, weight_scale=4.0)
+    assert_feedback(q4.feedback(no_bn, *kernel_gradient_norms(no_bn, *digits)), "incorrect", "followed by BatchNorm")
+    assert q4.feedback(model, ____, ____).status == "blank"
+    assert q4.feedback(____, at_w, at_5w).status == "blank"
 
 
 def fresh_layer():

@@ -1,7 +1,7 @@
 """Lesson 06's exercises: put BatchNormalization in the right place, measure it, predict it, and fix its moving statistics.
 
->>> q4.check(0.2)
-Correct: 1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller.
+>>> q3.check([-1.342, -0.447, 0.447, 1.342])
+Correct: the same output as for [1, 2, 3, 4]: BN(a z) = BN(z) for any a > 0 (as long as the variance dwarfs epsilon).
 """
 
 import math
@@ -10,12 +10,13 @@ import keras
 import numpy as np
 
 from course_utils.approx import approx
-from course_utils.checks import Incorrect, NumericAnswer, Question, expect_built_model, expect_number
+from course_utils.checks import Incorrect, Question, expect_built_model, expect_number
 
 Q1_DEPTH, Q1_WIDTH, Q1_SCALE = 30, 64, 4.0  # the baseline's architecture and weight scale
 Q3_BATCH = [1.0, 2.0, 3.0, 4.0]  # one unit, four examples
 Q3_SCALE = 100.0
-Q4_SCALE = 5.0
+Q4_SCALE = 5.0  # the kernel of question 4 is measured at W and at Q4_SCALE * W
+Q4_TOLERANCE = 0.02  # relative: the check measures the same model again, in the same session
 Q5_BATCH = np.random.default_rng(5).normal(5.0, 2.0, size=(256, 8)).astype("float32")  # mean 5, std 2
 _SCALE_RANGE = (3.5, 4.5)  # sigma_w read back from a 64x64 kernel of a model built at 4
 
@@ -193,30 +194,111 @@ class RecalibratedMovingStatistics(Question):
         )
 
 
+class MeasuredScaledKernelGradient(Question):
+    """Code and numbers: ||dL/dW|| of a BN model's first hidden kernel, measured at W and at ``Q4_SCALE`` * W.
+
+    The check measures both again on the model it is given (the whole training set of the
+    current ``COURSE_SEED``, the MLP's loss, training mode), so typed-in numbers do not pass.
+    """
+
+    hints = (
+        "kernel = model.layers[0].kernel; inside `with tf.GradientTape() as tape:` compute "
+        "loss = loss_fn(y_train, model(x_train, training=True)); then tf.norm(tape.gradient(loss, kernel)).",
+        "Keep start = kernel.numpy(); measure; kernel.assign(5 * start); measure again; kernel.assign(start) to put W "
+        "back. BatchNormalization must run in training mode: in inference mode it is not scale-invariant.",
+    )
+    solution_text = (
+        "kernel = model.layers[0].kernel\n"
+        "loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
+        "\n"
+        "\n"
+        "def kernel_gradient_norm():\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = loss_fn(y_train, model(x_train, training=True))\n"
+        "    return float(tf.norm(tape.gradient(loss, kernel)))\n"
+        "\n"
+        "\n"
+        "start = kernel.numpy()\n"
+        "grad_at_w = kernel_gradient_norm()\n"
+        "kernel.assign(5 * start)\n"
+        "grad_at_5w = kernel_gradient_norm()\n"
+        "kernel.assign(start)  # put W back"
+    )
+
+    def grade(self, model, grad_at_w, grad_at_5w):
+        expect_built_model(model)
+        at_w = expect_number(grad_at_w, "grad_at_w")
+        at_5w = expect_number(grad_at_5w, "grad_at_5w")
+        if at_w <= 0 or at_5w <= 0:
+            raise Incorrect("a gradient norm is a positive number.")
+        layers = model.layers
+        if (
+            len(layers) < 2
+            or not isinstance(layers[0], keras.layers.Dense)
+            or not isinstance(layers[1], keras.layers.BatchNormalization)
+        ):
+            raise Incorrect(
+                "model.layers[0] should be a Dense layer followed by BatchNormalization: pass your model of question 1."
+            )
+        measured_w, measured_5w = _scaled_kernel_gradient_norms(model)
+        if _close(at_w, Q4_SCALE * measured_w) and _close(at_5w, Q4_SCALE * measured_5w):
+            raise Incorrect(
+                "the model's kernel is not at the W you measured first: it looks left at 5 W. Put it back "
+                "(kernel.assign(start)) after the second measurement, then measure again."
+            )
+        if _close(at_5w, Q4_SCALE * at_w) or (_close(at_5w, at_w) and not _close(measured_5w, measured_w)):
+            raise Incorrect(
+                "grad_at_5w was not measured with the kernel at 5 W: multiply the kernel itself "
+                "(kernel.assign(5 * start)) and take the gradient again."
+            )
+        if not (_close(at_w, measured_w) and _close(at_5w, measured_5w)):
+            raise Incorrect(
+                "these are not the gradient norms the check measures for model.layers[0].kernel: the mean "
+                "cross-entropy on logits over the whole training set, the model called with training=True (in "
+                "inference mode BN is not scale-invariant), at W and at 5 W."
+            )
+        ratio = at_5w / at_w
+        return (
+            f"at 5 W the gradient is x{approx(ratio)} (1/5 = 0.2), so SGD's step relative to the kernel, "
+            f"eta ||grad|| / ||W||, is x{approx(ratio / Q4_SCALE)} (1/25 = 0.04): the effective learning rate is "
+            "eta / ||W||^2."
+        )
+
+
 def _training_mode_batchnorm(z, gamma=1.0, beta=0.0, epsilon=1e-3):
     """What BatchNormalization(training=True) returns for the batch ``z`` (examples along axis 0)."""
     z = np.asarray(z, dtype=float)
     return gamma * (z - z.mean(axis=0)) / np.sqrt(z.var(axis=0) + epsilon) + beta
 
 
+def _close(value, target):
+    return math.isclose(value, target, rel_tol=Q4_TOLERANCE)
+
+
+def _scaled_kernel_gradient_norms(model):
+    """||dL/dW|| of ``model.layers[0].kernel`` at W and at ``Q4_SCALE`` * W (W is put back), on the training set."""
+    import tensorflow as tf
+
+    from course_utils.data import load_digits
+    from course_utils.gradients import default_loss
+
+    (x, y), _ = load_digits()
+    kernel, loss_fn = model.layers[0].kernel, default_loss()
+    start = kernel.numpy()
+    norms = []
+    try:
+        for scale in (1.0, Q4_SCALE):
+            kernel.assign(scale * start)
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            norms.append(float(tf.norm(tape.gradient(loss, kernel))))
+    finally:
+        kernel.assign(start)
+    return norms
+
+
 q1 = BatchNormInTheRightPlace()
 q2 = CompareProfiles()
 q3 = PredictScaledBatchNorm()
-q4 = NumericAnswer(  # by what factor does ||dL/dW|| change when a kernel followed by BN is multiplied by Q4_SCALE?
-    1.0 / Q4_SCALE,
-    tolerance=0.02,
-    name="factor",
-    correct="1/5: the output does not change, so the gradient w.r.t. the 5x larger weights is 5x smaller.",
-    traps={
-        Q4_SCALE: "the weights get larger, but does the gradient?",
-        1.0: "the output does not change, but the gradient is taken with respect to the scaled weights.",
-        1.0 / Q4_SCALE**2: "one factor of 1/a too many: apply the chain rule once.",
-    },
-    otherwise="that is not the factor; differentiate L(5W) = L(W) with respect to W.",  # not "too large": no bisection
-    hints=(
-        "The loss as a function of W does not change when W becomes 5W. What does that mean for its slope?",
-        "L(5W) = L(W) for all W. Differentiate both sides with respect to W, using the chain rule on the left.",
-    ),
-    solution_text="factor = 1 / 5",
-)
+q4 = MeasuredScaledKernelGradient()
 q5 = RecalibratedMovingStatistics()
