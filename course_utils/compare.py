@@ -4,8 +4,10 @@ A *technique* is a tiny function ``build(problem, seed) -> (model, optimizer)`` 
 applies one fix of lessons 03-06 (or a combination) to a failing baseline. A *problem*
 is one of the two baselines of ``course_utils.baselines``, possibly shrunk to fit a
 time budget. ``sweep`` trains every technique on a problem over several seeds, with
-the training loop of ``train_with_gradient_log``; ``compare_report`` prints and plots
-what each one bought.
+the training loop of ``train_with_gradient_log``, and scores each run in inference mode
+(a network with BatchNormalization after ``recalibrate_batch_norm``, lesson 06's fix);
+each run also logs the wall time of every step (``Result.seconds_per_step``,
+``Result.fastest_step``). ``compare_report`` prints and plots what each one bought.
 
     >>> problem = mlp_problem(depth=4, epochs=1, train_samples=128)
     >>> result = run_technique(problem, clipnorm, seeds=(0, 1))
@@ -238,13 +240,29 @@ def techniques_for(problem):
 
 @dataclass
 class Run:
-    """One seed of one technique: its gradient log, final score (NaN if it diverged), wall time and final weights."""
+    """One seed of one technique: its gradient log, final score (NaN if it diverged), wall times and final weights.
+
+    ``weights`` are the weights as training left them (BatchNormalization's moving statistics
+    included, *not* re-estimated); ``score`` was measured after ``recalibrate_batch_norm``
+    when the network has BatchNormalization layers (see ``run_technique``).
+    """
 
     seed: int
     log: GradientLog
     score: float
     seconds: float  # wall time: loading the seed's initial weights, training and scoring
     weights: list = None  # model.get_weights() after training: load them into build(problem, seed)'s model
+    step_seconds: list = None  # wall time of every training step taken
+
+    @property
+    def steps(self):
+        """Training steps actually taken: a run stops at the first NaN, so this can be fewer than planned."""
+        return len(self.log.losses)
+
+    @property
+    def train_seconds(self):
+        """Wall time of the training steps alone (no loading, no scoring)."""
+        return float(np.sum(self.step_seconds)) if self.step_seconds else float("nan")
 
 
 @dataclass
@@ -287,6 +305,71 @@ class Result:
         """Mean wall time of one run (loading the seed's initial weights, training, scoring)."""
         return float(np.mean([run.seconds for run in self.runs]))
 
+    @property
+    def steps(self):
+        """Training steps actually taken, all runs together (runs that reached NaN stopped early)."""
+        return sum(run.steps for run in self.runs)
+
+    @property
+    def seconds_per_step(self):
+        """Mean wall time of a training step: all runs' training time divided by the steps they actually took.
+
+        Runs that reach NaN stop early, so their total time is truncated; per step they
+        compare with the runs that went the distance. Each run's first step is left out of
+        both sums: the first call of a traced step optimises its graph (hundreds of times
+        a step's cost, once). The mean includes whatever else the machine was doing
+        meanwhile (see ``fastest_step``).
+        """
+        times = self._step_times()
+        return float(np.mean(times)) if times else float("nan")
+
+    @property
+    def fastest_step(self):
+        """The shortest wall time of any training step (each run's first step left out, as in ``seconds_per_step``).
+
+        A step can only be slowed down by other work on the machine, never sped up, so the
+        fastest of a hundred steps is the closest a wall clock gets to the step's own cost.
+        """
+        times = self._step_times()
+        return float(min(times)) if times else float("nan")
+
+    def _step_times(self):
+        """Every run's step times, each run's first step (with its one-off costs) left out."""
+        return [t for run in self.runs for t in (run.step_seconds or [])[1:]]
+
+
+def batch_norm_layers(model):
+    """The ``keras.layers.BatchNormalization`` layers of ``model`` (its top-level layers), in order."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def recalibrate_batch_norm(model, x):
+    """Re-estimate every BatchNormalization layer's moving mean and variance on ``x`` (lesson 06's fix).
+
+    After a short run the moving averages (``momentum=0.99``) have moved only
+    ``1 - 0.99**steps`` of the way from their starting 0 and 1, so inference mode
+    normalises with stale statistics. With ``momentum`` set to 0, one pass of ``x`` in
+    training mode makes each moving statistic the statistic of ``x`` at that layer; no
+    weight changes, no gradient. ``momentum`` is put back afterwards. Returns how many
+    layers were re-estimated (0: nothing to do).
+
+        >>> model = mlp_problem(depth=2, epochs=1).model(seed=0, batch_norm=True)
+        >>> x = np.random.default_rng(0).normal(3.0, 1.0, (256, 64)).astype("float32")
+        >>> recalibrate_batch_norm(model, x), float(np.asarray(model.layers[1].moving_mean).mean()) != 0.0
+        (2, True)
+    """
+    layers = batch_norm_layers(model)
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0
+    try:
+        if layers:
+            model(np.asarray(x), training=True)  # updates the moving statistics only
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+    return len(layers)
+
 
 def run_technique(problem, build, seeds, name=None):
     """Train ``build(problem, seed)`` once per seed and collect the runs into a ``Result``.
@@ -296,7 +379,10 @@ def run_technique(problem, build, seeds, name=None):
     seed fixes the initial weights and the shuffling. The difference is speed: the step is
     traced once per technique (``gradients.steps_over_seeds``), and each seed loads its
     freshly built initial weights and optimizer state into that one traced model. A run that diverges is scored NaN;
-    the others on the problem's test set. Each run keeps its final weights (``Run.weights``).
+    the others on the problem's test set, in inference mode; a network with BatchNormalization is scored after
+    ``recalibrate_batch_norm`` on the training set (lesson 06's fix for moving statistics that lag behind a short
+    run). Each run keeps its final weights as training left them (``Run.weights``, before that re-estimation) and
+    the wall time of each training step (``Run.step_seconds``).
     """
     x, y = problem.train
     runs, trace_seconds, step = [], None, None
@@ -306,9 +392,23 @@ def run_technique(problem, build, seeds, name=None):
     ):
         if trace_seconds is None:  # the first seed's step was traced just now
             trace_seconds, start = time.perf_counter() - start, time.perf_counter()
-        log = train_with_step(step, x, y, problem.epochs, problem.batch_size, seed=seed)
-        score = float("nan") if log.diverged else problem.score(model, *problem.test)
-        runs.append(Run(seed, log, score, time.perf_counter() - start, model.get_weights()))
+        stamps = []  # the clock before every step, and once after the last
+        log = train_with_step(
+            step,
+            x,
+            y,
+            problem.epochs,
+            problem.batch_size,
+            seed=seed,
+            on_step=lambda _, stamps=stamps: stamps.append(time.perf_counter()),
+        )
+        stamps.append(time.perf_counter())
+        weights = model.get_weights()  # as trained: moving statistics not re-estimated
+        score = float("nan")
+        if not log.diverged:
+            recalibrate_batch_norm(model, x)
+            score = problem.score(model, *problem.test)
+        runs.append(Run(seed, log, score, time.perf_counter() - start, weights, list(np.diff(stamps))))
         start = time.perf_counter()  # the next seed's time starts with loading its weights
     step_ops = len(step.graph.get_operations())
     return Result(name or getattr(build, "__name__", "technique"), problem, runs, trace_seconds, step_ops)

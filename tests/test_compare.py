@@ -276,3 +276,46 @@ def test_gradient_plot_gives_each_technique_its_own_colour_and_the_baseline_blac
     assert colours["baseline"] == "#000000"
     assert len(set(colours.values())) == len(names), "seven techniques, seven colours"
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- BatchNorm statistics and step times
+
+
+def test_recalibrate_batch_norm_sets_the_moving_statistics_to_those_of_the_data_and_restores_momentum(tiny_mlp):
+    model = tiny_mlp.model(seed=0, batch_norm=True)
+    x = np.random.default_rng(0).normal(2.0, 3.0, (256, 64)).astype("float32")
+    assert compare.recalibrate_batch_norm(model, x) == 3
+    first = compare.batch_norm_layers(model)[0]
+    h = np.asarray(model.layers[0](x))  # the first Dense layer's output: what the first BatchNorm normalises
+    np.testing.assert_allclose(np.asarray(first.moving_mean), h.mean(axis=0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(first.moving_variance), h.var(axis=0), rtol=1e-3)
+    assert all(layer.momentum == 0.99 for layer in compare.batch_norm_layers(model))
+    plain = tiny_mlp.model(seed=0)
+    before = [w.copy() for w in plain.get_weights()]
+    assert compare.recalibrate_batch_norm(plain, x) == 0  # nothing to re-estimate
+    assert all(np.array_equal(a, b) for a, b in zip(before, plain.get_weights()))
+
+
+def test_run_technique_scores_batch_norm_after_recalibrating_and_keeps_the_weights_as_trained(tiny_mlp):
+    result = compare.run_technique(tiny_mlp, compare.batch_norm, seeds=(0,))
+    run = result.runs[0]
+    model, _ = compare.batch_norm(tiny_mlp, 0)
+    model.set_weights(run.weights)
+    as_trained = [np.asarray(layer.moving_mean).copy() for layer in compare.batch_norm_layers(model)]
+    compare.recalibrate_batch_norm(model, tiny_mlp.train[0])
+    assert run.score == pytest.approx(compare.accuracy(model, *tiny_mlp.test), abs=2 / len(tiny_mlp.test[1]))
+    recalibrated = [np.asarray(layer.moving_mean) for layer in compare.batch_norm_layers(model)]
+    assert not np.allclose(as_trained[-1], recalibrated[-1])  # Run.weights hold the stale averages
+
+
+def test_step_times_count_the_steps_actually_taken():
+    rnn = compare.rnn_problem(epochs=1, train_samples=64 * 60)
+    result = compare.run_technique(rnn, compare.baseline, seeds=(0,))
+    run = result.runs[0]
+    assert run.log.diverged and run.steps == run.log.diverged_at + 1 < 60  # stopped at NaN
+    assert len(run.step_seconds) == run.steps and run.train_seconds == pytest.approx(sum(run.step_seconds))
+    assert 0 < result.fastest_step <= result.seconds_per_step
+    fake = fake_result("x", [0.1, 0.2])
+    fake.runs[0].step_seconds, fake.runs[1].step_seconds = [9.0, 1.0, 3.0], [9.0, 2.0]  # first steps left out
+    assert fake.seconds_per_step == pytest.approx(2.0) and fake.fastest_step == 1.0 and fake.steps == 4
+    assert math.isnan(fake_result("y", [0.1]).seconds_per_step)  # no step times recorded
