@@ -1,17 +1,17 @@
 """Every lesson-04 check accepts the solution, rejects wrong and malformed answers, and recognises the blank."""
 
-import math
-
 import keras
 import numpy as np
 import pytest
 
+from course_utils import baselines
 from course_utils._quiet_tf import tf
 from course_utils.approx import approx
 from course_utils.checks import ____
 from course_utils.data import load_digits
 from course_utils.exercises.lesson04 import q1, q2, q3, q4
 from course_utils.models import deep_mlp, simple_rnn
+from course_utils.regularization import recurrent_kernel, train_steps
 from tests.exercise_support import assert_feedback
 
 
@@ -82,7 +82,7 @@ def small_rnn(**regularizers):
 
 def test_q3_penalty_on_the_recurrent_matrix():
     solution = small_rnn(recurrent_regularizer=keras.regularizers.l2(0.01))
-    assert_feedback(q3.feedback(solution), "correct", "0.01 * sum(W_h**2)")
+    assert_feedback(q3.feedback(solution), "correct", "0.01 * sum(U**2)")
     both = small_rnn(kernel_regularizer=keras.regularizers.l2(0.01), recurrent_regularizer=keras.regularizers.l2(0.01))
     assert_feedback(q3.feedback(both), "correct")
     assert_feedback(
@@ -105,17 +105,72 @@ def test_q3_penalty_on_the_recurrent_matrix():
     assert q3.feedback(____).status == "blank"
 
 
-def test_q4_weight_decay_steps():
-    solution = math.log(1.5) / -math.log(1 - 2 * 0.1 * 0.01)
-    assert_feedback(q4.feedback(solution), "correct", "about 203 steps")
-    assert_feedback(q4.feedback(200), "correct")
-    assert_feedback(q4.feedback(2 * solution), "incorrect", "twice too many")
-    assert_feedback(q4.feedback(50), "incorrect", "that is not how many steps")
-    assert_feedback(q4.feedback(-3), "incorrect", "positive")
-    assert_feedback(q4.feedback("203"), "incorrect", "should be a number, got str")
-    assert_feedback(q4.feedback(float("inf")), "incorrect", "finite")
-    assert q4.feedback(____).status == "blank"
-    assert_feedback(q4.feedback(np.float32(solution)), "correct")
+@pytest.fixture(scope="module")
+def sequences():
+    (x, y), _ = baselines.adding_data()
+    return x, y
+
+
+def first_steps(sequences, weight_decay=None, only_recurrent=True, penalty=None, steps=20, learning_rate=0.01):
+    """The RNN baseline after `steps` SGD steps on the first batches, as a learner would train it."""
+    model = baselines.rnn_baseline(recurrent_regularizer=penalty)
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, weight_decay=weight_decay)
+    if weight_decay is not None and only_recurrent:
+        matrix = recurrent_kernel(model)
+        optimizer.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if v is not matrix])
+    if steps:
+        train_steps(model, optimizer, *sequences, steps=steps, loss_fn=baselines.mse_loss())
+    return model
+
+
+@pytest.fixture(scope="module")
+def coupled(sequences):
+    return first_steps(sequences, penalty=keras.regularizers.l2(0.01))
+
+
+def test_q4_weight_decay_for_the_penalty(sequences, coupled):
+    solution = first_steps(sequences, weight_decay=2 * 0.01)
+    assert_feedback(q4.feedback(coupled, solution), "correct", "weight_decay = 2 * lambda is the L2 penalty")
+    # wrong: the usual mistakes, each recognised from the weights it produces
     assert_feedback(
-        q4.feedback(2 * solution * 1.03), "incorrect", "twice too many"
-    )  # the trap has the answer's tolerance
+        q4.feedback(coupled, first_steps(sequences, weight_decay=0.02, only_recurrent=False)),
+        "incorrect",
+        "decayed every variable",
+    )
+    assert_feedback(q4.feedback(coupled, first_steps(sequences, weight_decay=0.01)), "incorrect", "half the decay")
+    assert_feedback(
+        q4.feedback(coupled, first_steps(sequences, weight_decay=2 * 0.01 * 0.01)),
+        "incorrect",
+        "multiplies weight_decay by the learning rate itself",
+    )
+    assert_feedback(q4.feedback(coupled, first_steps(sequences)), "incorrect", "without any weight decay")
+    assert_feedback(
+        q4.feedback(coupled, first_steps(sequences, weight_decay=0.02, steps=21)),
+        "incorrect",
+        "differ from the penalised",
+    )
+    assert_feedback(
+        q4.feedback(coupled, first_steps(sequences, steps=0)), "incorrect", "still has its starting weights"
+    )
+    assert_feedback(
+        q4.feedback(coupled, first_steps(sequences, penalty=keras.regularizers.l2(0.01))),
+        "incorrect",
+        "still has a penalty",
+    )
+    assert_feedback(q4.feedback(first_steps(sequences, steps=0), solution), "incorrect", "coupled is not the penalised")
+    # malformed
+    assert_feedback(q4.feedback(coupled, deep_mlp(depth=2, width=8)), "incorrect", "no recurrent layer")
+    assert_feedback(q4.feedback(coupled, small_rnn()), "incorrect", "other shapes")
+    assert_feedback(q4.feedback(coupled, "decoupled"), "incorrect", "decoupled should be a Keras model, got str")
+    assert_feedback(q4.feedback(None, solution), "incorrect", "coupled should be a Keras model, got NoneType")
+    assert_feedback(q4.feedback(coupled, keras.Sequential([keras.layers.SimpleRNN(3)])), "incorrect", "never built")
+    assert q4.feedback(coupled, ____).status == "blank"
+
+
+def test_q4_recomputes_with_the_course_seed(course_seed_reset):
+    """Another COURSE_SEED draws other weights and data: the check retrains with it, not with seed 0's numbers."""
+    course_seed_reset(1)
+    sequences = baselines.adding_data()[0]
+    coupled = first_steps(sequences, penalty=keras.regularizers.l2(0.01))
+    assert_feedback(q4.feedback(coupled, first_steps(sequences, weight_decay=0.02)), "correct")
+    assert_feedback(q4.feedback(coupled, first_steps(sequences, weight_decay=0.01)), "incorrect", "half the decay")

@@ -11,6 +11,7 @@ from course_utils.regularization import (
     largest_singular_value,
     recurrent_kernel,
     train_over_seeds,
+    train_steps,
     train_tracking_weights,
 )
 
@@ -198,3 +199,46 @@ def test_train_over_seeds_scores_a_diverged_run_nan_and_rejects_bad_arguments():
 
     with pytest.raises(ValueError, match="only the weights may depend on the seed"):
         train_over_seeds(seed_dependent_optimizer, x, y, seeds=[0, 1], epochs=1, batch_size=16, loss_fn=mse)
+
+
+def test_per_variable_norms_take_the_logged_gradient_apart(sequences):
+    """The per-variable norms add up (in squares) to the logged global norm, and split into data and penalty."""
+    mse = keras.losses.MeanSquaredError()
+    split, plain = (
+        train_over_seeds(penalised_rnn_config, *sequences, seeds=[0], epochs=2, batch_size=16, loss_fn=mse, **kw)[0]
+        for kw in (dict(per_variable=True), dict())
+    )
+    np.testing.assert_allclose(split.log.losses, plain.log.losses, rtol=1e-5)  # the same run, with more logged
+    assert plain.variable_norms is None
+    norms = split.variable_norms
+    assert norms.total.shape == norms.penalty.shape == norms.data.shape == (8, 5)
+    np.testing.assert_allclose(np.sqrt((norms.total**2).sum(axis=1)), split.log.grad_norms, rtol=1e-5)
+    u = norms.index("recurrent_kernel")
+    start = recurrent_kernel(penalised_rnn_config(0)[0]).numpy()
+    assert norms.penalty[0, u] == pytest.approx(2 * 0.05 * np.linalg.norm(start), rel=1e-5)  # d/dU of l*U^2 = 2lU
+    assert np.all(np.delete(norms.penalty, u, axis=1) == 0.0)  # the penalty is on U only
+    assert np.all(norms.data[:, u] + norms.penalty[:, u] >= norms.total[:, u] - 1e-6)  # the triangle inequality
+    assert norms.clipped_by_clipnorm(1.0) <= split.log.fraction_above(1.0)  # the global norm bounds each variable's
+    np.testing.assert_array_equal(norms.clip_factors("recurrent_kernel", 1.0) < 1, norms.total[:, u] > 1)
+    assert split.final_weight("recurrent_kernel").shape == (4, 4)
+    with pytest.raises(ValueError, match="exactly one"):
+        split.final_weight("kernel")  # the input, recurrent and readout kernels all match
+    with pytest.raises(ValueError, match="exactly one"):
+        norms.index("bias")
+
+
+def test_weight_decay_in_sgd_is_the_l2_penalty_step_for_step(sequences):
+    """The lesson's claim: SGD(weight_decay=2 lambda) on U only trains what recurrent_regularizer=l2(lambda) does."""
+    mse = keras.losses.MeanSquaredError()
+    coupled = simple_rnn(units=4, timesteps=5, recurrent_scale=1.5, recurrent_regularizer=keras.regularizers.l2(0.05))
+    train_steps(coupled, keras.optimizers.SGD(0.1), *sequences, steps=4, batch_size=16, loss_fn=mse)
+    decoupled = simple_rnn(units=4, timesteps=5, recurrent_scale=1.5)
+    sgd = keras.optimizers.SGD(0.1, weight_decay=2 * 0.05)
+    matrix = recurrent_kernel(decoupled)
+    sgd.exclude_from_weight_decay(var_list=[v for v in decoupled.trainable_variables if v is not matrix])
+    losses = train_steps(decoupled, sgd, *sequences, steps=4, batch_size=16, loss_fn=mse)
+    assert len(losses) == 4
+    for a, b in zip(coupled.get_weights(), decoupled.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="need 320 examples"):
+        train_steps(decoupled, sgd, *sequences, steps=5, batch_size=64, loss_fn=mse)

@@ -2,8 +2,9 @@
 
 * ``q1``: predict whether an L2 penalty changes the gradient norm at step 0 (multiple choice).
 * ``q2``: measure, with a ``GradientTape``, the data loss's and the penalty's gradient norms at step 0.
-* ``q3``: put an L2 penalty of 0.01 on the RNN's recurrent matrix (not just its input kernel).
-* ``q4``: how many SGD steps weight decay alone needs to shrink the recurrent matrix from 1.5 to 1 (a number).
+* ``q3``: put an L2 penalty of 0.01 on the RNN's recurrent kernel U (not just its input kernel W).
+* ``q4``: train the RNN baseline with the optimizer's ``weight_decay`` instead of that penalty, step for step (the
+  check retrains the penalised run with the same seed and compares the weights).
 
     >>> q1.check("B")
     Correct: the penalty adds 2 * 0.01 * W (norm about 3.5) to a data gradient tens of thousands of times larger: invisible, and the first step is the same.
@@ -11,22 +12,26 @@
 
 import math
 
+import keras
 import numpy as np
 
+from course_utils import baselines
 from course_utils._quiet_tf import tf
 from course_utils.approx import approx
 from course_utils.checks import (
     Incorrect,
     MultipleChoice,
-    NumericAnswer,
     Question,
     expect_built_model,
     expect_number,
 )
 from course_utils.data import load_digits
-from course_utils.regularization import gradient_split, recurrent_kernel
+from course_utils.regularization import gradient_split, recurrent_kernel, train_steps
+from course_utils.seeding import course_seed
 
-LEARNING_RATE, STRENGTH, SIGMA_START, SIGMA_TARGET = 0.1, 0.01, 1.5, 1.0
+STRENGTH = 0.01  # the L2 penalty's lambda
+# Exercise 4: steps of plain SGD at a learning rate small enough for the unclipped baseline to stay calm that long.
+DECAY_STEPS, DECAY_LEARNING_RATE = 20, 0.01
 
 
 class GradientSplitAtStepZero(Question):
@@ -76,7 +81,7 @@ class RecurrentPenalty(Question):
     """The RNN baseline with an L2 penalty of 0.01 that reaches its recurrent matrix."""
 
     hints = (
-        "In a SimpleRNN, kernel_regularizer is the input kernel W_x. The recurrent matrix W_h has its own argument.",
+        "In a SimpleRNN, kernel_regularizer is the input kernel W. The recurrent kernel U has its own argument.",
         "baselines.rnn_baseline(...) passes keyword arguments to simple_rnn, which accepts recurrent_regularizer.",
     )
     solution_text = "rnn = baselines.rnn_baseline(recurrent_regularizer=keras.regularizers.l2(0.01))"
@@ -97,11 +102,119 @@ class RecurrentPenalty(Question):
             )
         if not np.allclose(gradient.numpy(), 2 * STRENGTH * matrix.numpy(), rtol=1e-3, atol=1e-7):
             raise Incorrect("the recurrent matrix's penalty is not an L2 penalty of strength 0.01.")
-        return "model.losses now holds 0.01 * sum(W_h**2): SGD shrinks W_h by 0.2% per step, before the data gradient acts."
+        return "model.losses now holds 0.01 * sum(U**2): SGD(0.1) shrinks U by 0.2% per step, before the data gradient acts."
 
 
-# Steps of SGD(0.1) on an L2(0.01) penalty alone to shrink every singular value of W_h from 1.5 to 1.
-DECAY_STEPS = math.log(SIGMA_START / SIGMA_TARGET) / -math.log(1 - 2 * LEARNING_RATE * STRENGTH)
+def _first_steps(weight_decay=None, exclude=True, penalty=False, steps=DECAY_STEPS):
+    """The RNN baseline's weights (this COURSE_SEED) after exercise 4's steps of SGD(0.01), coupled or decoupled."""
+    key = (course_seed(0), weight_decay, exclude, penalty, steps)
+    if key not in _FIRST_STEPS:
+        regularizer = keras.regularizers.l2(STRENGTH) if penalty else None
+        model = baselines.rnn_baseline(recurrent_regularizer=regularizer)
+        optimizer = keras.optimizers.SGD(learning_rate=DECAY_LEARNING_RATE, weight_decay=weight_decay)
+        if weight_decay is not None and exclude:
+            matrix = recurrent_kernel(model)
+            optimizer.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if v is not matrix])
+        if steps:
+            (x, y), _ = baselines.adding_data()
+            train_steps(model, optimizer, x, y, steps=steps, loss_fn=baselines.mse_loss())
+        _FIRST_STEPS[key] = [v.numpy() for v in model.trainable_variables]
+    return _FIRST_STEPS[key]
+
+
+_FIRST_STEPS = {}
+
+
+def _largest_difference(model, weights):
+    """The largest absolute difference between ``model``'s trainable variables and ``weights`` (inf: other shapes)."""
+    values = [v.numpy() for v in model.trainable_variables]
+    if [w.shape for w in values] != [w.shape for w in weights]:
+        return math.inf
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(values, weights))
+
+
+class WeightDecayForPenalty(Question):
+    """``decoupled``: the RNN baseline without a penalty, trained like ``coupled`` by an SGD whose weight decay
+    replaces ``coupled``'s recurrent L2(0.01), on the recurrent kernel U only. Both models are checked against the
+    runs retrained here with the same COURSE_SEED."""
+
+    TOLERANCE = 1e-5  # float32 rounding between the two ways of writing the step: ~4e-7 after 20 steps
+
+    hints = (
+        "keras.optimizers.SGD(learning_rate=0.01, weight_decay=wd) shrinks every weight by learning_rate * wd * w "
+        "before each step. The penalty 0.01 * sum(U**2) has the gradient 2 * 0.01 * U: which wd gives the same step?",
+        "weight_decay reaches every trainable variable, the biases and the input kernel W included, while the penalty "
+        "only reaches U. Before training, call optimizer.exclude_from_weight_decay(var_list=[...]) with every "
+        "variable of decoupled.trainable_variables except recurrent_kernel(decoupled).",
+    )
+    solution_text = (
+        "decoupled = baselines.rnn_baseline()  # the same starting weights, no penalty\n"
+        "optimizer = keras.optimizers.SGD(learning_rate=0.01, weight_decay=2 * 0.01)  # 2 lambda: the penalty's step\n"
+        "U = recurrent_kernel(decoupled)\n"
+        "optimizer.exclude_from_weight_decay(var_list=[v for v in decoupled.trainable_variables if v is not U])\n"
+        "train_steps(decoupled, optimizer, x_seq, y_seq, steps=20, loss_fn=mse)"
+    )
+
+    def grade(self, coupled, decoupled):
+        expect_built_model(coupled, "coupled")
+        expect_built_model(decoupled, "decoupled")
+        if recurrent_kernel(decoupled) is None:
+            raise Incorrect("decoupled has no recurrent layer: start from baselines.rnn_baseline().")
+        if _largest_difference(decoupled, _first_steps(steps=0)) == math.inf:
+            raise Incorrect(
+                "decoupled is not the RNN baseline (its weights have other shapes): start from "
+                "baselines.rnn_baseline()."
+            )
+        if _largest_difference(coupled, _first_steps(penalty=True)) > self.TOLERANCE:
+            raise Incorrect(
+                "coupled is not the penalised baseline after the 20 steps of the given lines: run the cell again from "
+                "its first line (each run of train_steps trains further)."
+            )
+        if decoupled.losses:
+            raise Incorrect(
+                "decoupled still has a penalty in model.losses: build it without recurrent_regularizer, and let the "
+                "optimizer's weight_decay do the shrinking."
+            )
+        if _largest_difference(decoupled, _first_steps(steps=0)) == 0.0:
+            raise Incorrect("decoupled still has its starting weights: train it with train_steps and your optimizer.")
+        reference = _first_steps(penalty=True)
+        difference = _largest_difference(decoupled, reference)
+        if difference > self.TOLERANCE:
+            raise Incorrect(self._diagnose(decoupled, difference))
+        return (
+            f"after 20 steps the two models differ by at most {approx(difference)}, float32 rounding: with plain SGD, "
+            "weight_decay = 2 * lambda is the L2 penalty lambda. With clipping or Adam they part (lesson 04, section 7)."
+        )
+
+    def _diagnose(self, decoupled, difference):
+        """What is wrong with ``decoupled``: the first typical mistake it reproduces, else how far off it is."""
+        traps = [
+            (
+                dict(weight_decay=2 * STRENGTH, exclude=False),
+                "the optimizer decayed every variable, the biases and the input kernel included: exclude all but "
+                "the recurrent kernel (exclude_from_weight_decay, before training).",
+            ),
+            (
+                dict(weight_decay=STRENGTH),
+                "half the decay the penalty applies: the gradient of lambda * sum(U**2) is 2 * lambda * U.",
+            ),
+            (
+                dict(weight_decay=2 * STRENGTH * DECAY_LEARNING_RATE),
+                "Keras multiplies weight_decay by the learning rate itself (w <- w - learning_rate * weight_decay * w): "
+                "do not multiply it in again.",
+            ),
+            (dict(), "decoupled was trained without any weight decay: give its SGD a weight_decay."),
+        ]
+        for settings, message in traps:
+            if _largest_difference(decoupled, _first_steps(**settings)) <= self.TOLERANCE:
+                return message
+        if not all(np.all(np.isfinite(v.numpy())) for v in decoupled.trainable_variables):
+            return "decoupled's weights are not finite: train with SGD(learning_rate=0.01), as the given lines do."
+        return (
+            f"decoupled's weights differ from the penalised run's by up to {approx(difference)}: train the baseline "
+            "for the same 20 steps (train_steps, learning rate 0.01), with the weight_decay that matches 2 * lambda * U."
+        )
+
 
 q1 = MultipleChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline's gradient norm at step 0?
     "B",
@@ -121,24 +234,4 @@ q1 = MultipleChoice(  # does kernel_regularizer=l2(0.01) change the MLP baseline
 )
 q2 = GradientSplitAtStepZero()
 q3 = RecurrentPenalty()
-q4 = NumericAnswer(
-    DECAY_STEPS,
-    tolerance=0.05,
-    name="steps_needed",
-    floor=(0.0, "a number of steps is positive."),
-    otherwise="that is not how many steps the factor (1 - 2 * eta * lambda) needs to turn 1.5 into 1.",
-    correct=(
-        f"about {round(DECAY_STEPS)} steps, 1.6 epochs of the baseline, if the data gradient did not push back; "
-        "in lesson 04 it does, and sigma_max took longer than that to cross 1."
-    ),
-    traps={2 * DECAY_STEPS: "twice too many: the derivative of lambda * w**2 is 2 * lambda * w."},
-    hints=(
-        "With the penalty alone, one SGD step does W <- W - eta * 2 * lambda * W: every singular value is multiplied "
-        "by the same factor.",
-        "Solve 1.5 * (1 - 2 * eta * lambda) ** n = 1 for n (take logarithms).",
-    ),
-    solution_text=(
-        "steps_needed = math.log(1.5) / -math.log(1 - 2 * 0.1 * 0.01)  # each step multiplies W by (1 - 2 * eta * lambda)\n"
-        "# ~203 steps, about 1.6 epochs of the baseline"
-    ),
-)
+q4 = WeightDecayForPenalty()
