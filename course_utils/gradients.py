@@ -196,7 +196,7 @@ def optimizer_settings(optimizer):
     return {key: value for key, value in optimizer.get_config().items() if key != "name"}
 
 
-def steps_over_seeds(build, seeds, x, y, batch_size, loss_fn=None):
+def steps_over_seeds(build, seeds, x, y, batch_size, loss_fn=None, make_step=training_step):
     """Yield ``(seed, model, step)`` for each seed, with one training step traced once for all of them.
 
     ``build(seed) -> (model, optimizer)`` builds one configuration (the model with its
@@ -209,6 +209,9 @@ def steps_over_seeds(build, seeds, x, y, batch_size, loss_fn=None):
     ``train_with_step`` wants, for batches of exactly ``batch_size`` examples; ``step.graph``
     is the traced graph. Training seed ``s`` with ``train_with_step(step, x, y, ...,
     seed=s)`` is the run ``train_with_gradient_log(*build(s), ..., seed=s)`` would train.
+    ``make_step(model, optimizer, loss_fn)`` makes the step to trace (default
+    ``training_step``; lesson 04's ``regularization.split_training_step`` also returns
+    each variable's gradient norms).
 
         >>> from course_utils.models import deep_mlp
         >>> x, y = np.zeros((8, 64), "float32"), np.zeros(8, "int64")
@@ -226,7 +229,7 @@ def steps_over_seeds(build, seeds, x, y, batch_size, loss_fn=None):
     model, optimizer = build(seeds[0])
     optimizer.build(model.trainable_variables)
     initial_optimizer_state = [variable.numpy() for variable in optimizer.variables]
-    traced = training_step(model, optimizer, loss_fn).get_concrete_function(x[:batch_size], y[:batch_size])
+    traced = make_step(model, optimizer, loss_fn).get_concrete_function(x[:batch_size], y[:batch_size])
 
     def step(x_batch, y_batch):
         return traced(tf.constant(x_batch), tf.constant(y_batch))  # the concrete graph: no argument matching per step
