@@ -144,6 +144,26 @@ def batch_signature(x, y):
     return [tf.TensorSpec((None,) + np.shape(a)[1:], tf.as_dtype(np.asarray(a).dtype)) for a in (x, y)]
 
 
+def loss_and_gradients(model, x_batch, y_batch, loss_fn, variables):
+    """The training loss, ``loss_fn`` plus the penalties in ``model.losses``, and its gradient w.r.t. ``variables``.
+
+    The tape every training step of the course records (``training_step``, lesson 04's
+    ``regularization.split_training_step``), in training mode.
+
+        >>> from course_utils.models import deep_mlp
+        >>> model = deep_mlp(depth=1, width=4, kernel_regularizer=keras.regularizers.l2(0.1))
+        >>> x, y = np.ones((8, 64), "float32"), np.zeros(8, "int64")
+        >>> loss, grads = loss_and_gradients(model, x, y, default_loss(), model.trainable_variables)
+        >>> len(grads), float(loss) > float(default_loss()(y, model(x)))  # 2 kernels, 2 biases; the penalty adds
+        (4, True)
+    """
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y_batch, model(x_batch, training=True))
+        if model.losses:
+            loss += tf.add_n(model.losses)
+    return loss, tape.gradient(loss, variables)
+
+
 def training_step(model, optimizer, loss_fn=None, input_signature=None):
     """One traced training step, ``step(x_batch, y_batch) -> (loss, raw_gradient_norm)``.
 
@@ -164,11 +184,7 @@ def training_step(model, optimizer, loss_fn=None, input_signature=None):
 
     @tf.function(input_signature=input_signature)
     def step(x_batch, y_batch):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y_batch, model(x_batch, training=True))
-            if model.losses:
-                loss += tf.add_n(model.losses)
-        grads = tape.gradient(loss, variables)
+        loss, grads = loss_and_gradients(model, x_batch, y_batch, loss_fn, variables)
         optimizer.apply(grads, variables)
         return loss, tf.linalg.global_norm(grads)
 

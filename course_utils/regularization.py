@@ -31,6 +31,7 @@ from course_utils._validate import require_positive_int, require_same_length
 from course_utils.gradients import (
     GradientLog,
     default_loss,
+    loss_and_gradients,
     require_built_model,
     steps_over_seeds,
     train_with_step,
@@ -209,11 +210,7 @@ def split_training_step(model, optimizer, loss_fn=None):
 
     @tf.function
     def step(x_batch, y_batch):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y_batch, model(x_batch, training=True))
-            if model.losses:
-                loss += tf.add_n(model.losses)
-        grads = tape.gradient(loss, variables)
+        loss, grads = loss_and_gradients(model, x_batch, y_batch, loss_fn, variables)
         penalty_grads = [tf.zeros_like(v) for v in variables]
         if model.losses:  # the penalties' own gradient: cheap, it does not go through the network
             with tf.GradientTape() as penalty_tape:

@@ -10,7 +10,7 @@ from course_utils._quiet_tf import tf
 from course_utils.checks import ____
 from course_utils.data import load_digits
 from course_utils.diagnostics import per_layer_growth, preactivation_gradient_norms
-from course_utils.exercises.lesson01 import largest_scale_for, q1, q2, q3, q4
+from course_utils.exercises.lesson01 import _activation_gradient_norms, largest_scale_for, q1, q2, q3, q4
 from course_utils.gradients import layer_gradient_norms
 from course_utils.models import deep_mlp
 from course_utils.theory import chi1
@@ -90,14 +90,7 @@ def test_q2_recognises_the_usual_mistakes(digits, q2_model):
     assert_feedback(q2.feedback(q2_model, [1347 * n for n in norms]), "incorrect", "*mean* cross-entropy")
     assert_feedback(q2.feedback(q2_model, tape_profile(q2_model, x[:64], y[:64])), "incorrect", "all of x_train")
     # the gradient with respect to each tanh's output instead of its input
-    with tf.GradientTape() as tape:
-        h, outputs = tf.convert_to_tensor(x), []
-        for layer in q2_model.layers:
-            h = layer(h)
-            if isinstance(layer, keras.layers.Activation):
-                outputs.append(h)
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, h)
-    after = [float(tf.norm(g)) for g in tape.gradient(loss, outputs)]
+    after = _activation_gradient_norms(q2_model, x, y)
     assert_feedback(q2.feedback(q2_model, after), "incorrect", "*output*")
 
 
