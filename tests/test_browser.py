@@ -1,11 +1,17 @@
-"""The course works the way a learner uses it: every lesson, run in JupyterLab in a real Chromium.
+"""The course works the way a learner uses it: lessons run in JupyterLab in a real Chromium.
 
 One ``jupyter lab`` and one headless Chromium (Debian's, driven by Playwright; nothing is downloaded)
-serve every lesson in ``notebooks/``. Each lesson is opened from a temporary copy of that folder, cleared,
+serve the lessons in ``notebooks/``. Each lesson is opened from a temporary copy of that folder, cleared,
 run with "Run All Cells", and must end with every code cell executed, no error or traceback on the page,
 and at least as many rendered figures as the notebook stores. A screenshot of each lesson goes to
 ``artifacts/browser/``. Self-tests run small notebooks with a known fault through the same check to
 prove it can fail.
+
+Live here: the welcome notebook (a learner's first run) and every lesson with an explorer, whose widgets
+only work with a live kernel. The other lessons show nothing a kernel must draw: nbval executes each of them
+in the same kind of kernel and compares every output, and ``tests/test_site.py`` renders those outputs in the
+same Chromium; running them here too would repeat both (about 150 s of a 2-core suite). Name a folder in
+$COURSE_BROWSER_NOTEBOOKS to run every notebook in it live (``COURSE_BROWSER_NOTEBOOKS=notebooks`` for all lessons).
 
 Skipped with a reason when Chromium or Playwright is missing (set COURSE_REQUIRE_BROWSER=1 to fail
 instead, as CI does). Check other notebooks with COURSE_BROWSER_NOTEBOOKS=/some/folder; deselect the
@@ -73,7 +79,25 @@ def sliders_to_move(notebook):
     return [slider for call, slider in EXPLORER_SLIDERS.items() if call in text]
 
 
-@pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
+def needs_a_live_kernel(notebook):
+    """A notebook whose outputs a kernel must draw for the learner: its widgets (explorers) are not stored outputs."""
+    return "ipywidgets" in notebook.read_text(encoding="utf-8") or bool(sliders_to_move(notebook))
+
+
+LIVE = (
+    LESSONS
+    if os.environ.get(NOTEBOOKS_ENV_VAR)
+    else [path for path in LESSONS if path.name.startswith("00_") or needs_a_live_kernel(path)]
+)
+
+
+def test_the_live_run_covers_the_welcome_and_every_lesson_with_an_explorer():
+    assert [path.name[:2] for path in LIVE][:1] == ["00"]
+    assert all(path in LIVE for path in LESSONS if needs_a_live_kernel(path))
+    assert sum(needs_a_live_kernel(path) for path in LESSONS) >= 3, "lessons 01, 02 and 05 show explorers"
+
+
+@pytest.mark.parametrize("notebook", LIVE, ids=[path.stem for path in LIVE])
 @pytest.mark.browser
 @needs_browser
 def test_lesson_runs_cleanly_in_jupyterlab(lab, notebook):
